@@ -1,0 +1,103 @@
+//! Shops' users, roles, password hashing, JWTs, and the extractor that tells
+//! a handler who is calling: `(ShopId, Role)`.
+
+mod extractor;
+pub mod password;
+pub mod token;
+pub mod users;
+
+pub use extractor::Caller;
+pub use token::{Claims, JwtKeys};
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a user of a shop may do. Owners do everything; staff run the shop day
+/// to day but do not change its settings or users; accountants only read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Owner,
+    Staff,
+    Accountant,
+}
+
+/// What a route needs of its caller; checked in one place (`Caller::require`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Read orders, products, exports.
+    Read,
+    /// Change the catalogue and orders.
+    Operate,
+    /// Change the shop's settings and users.
+    Administer,
+}
+
+impl Role {
+    pub fn allows(self, permission: Permission) -> bool {
+        match permission {
+            Permission::Read => true,
+            Permission::Operate => matches!(self, Role::Owner | Role::Staff),
+            Permission::Administer => self == Role::Owner,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Staff => "staff",
+            Role::Accountant => "accountant",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = AuthError;
+    fn from_str(text: &str) -> Result<Role, AuthError> {
+        match text {
+            "owner" => Ok(Role::Owner),
+            "staff" => Ok(Role::Staff),
+            "accountant" => Ok(Role::Accountant),
+            other => Err(AuthError::UnknownRole(other.chars().take(40).collect())),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("this request needs a bearer token")]
+    MissingToken,
+    #[error("the token is invalid or has expired")]
+    InvalidToken,
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    #[error("the {0} role may not do this")]
+    Forbidden(Role),
+    #[error("`{0}` is not a role (owner, staff, accountant)")]
+    UnknownRole(String),
+    #[error("a shop has exactly one owner; add staff or accountant users")]
+    SecondOwner,
+    #[error("a user with this e-mail already exists")]
+    EmailTaken,
+    #[error(transparent)]
+    InvalidEmail(crate::contact::ContactError),
+    #[error("password must be at least {min} characters", min = password::MIN_LENGTH)]
+    WeakPassword,
+    #[error("cannot hash the password: {0}")]
+    Hashing(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for AuthError {
+    fn from(e: diesel::result::Error) -> Self {
+        AuthError::Db(e.into())
+    }
+}

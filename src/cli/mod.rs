@@ -1,0 +1,66 @@
+//! The command line: `serve` (default), `migrate`, `catalog import`, `pix …`.
+
+mod catalog;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "chatshop", version, about = "Sell inside WhatsApp chats and get paid by Pix")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve {
+        /// Do not create the demo shop on an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply pending migrations to DATABASE_URL.
+    Migrate,
+    /// The product catalogue.
+    #[command(subcommand)]
+    Catalog(catalog::CatalogCommand),
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = chatshop_config()?;
+    match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
+        Command::Serve { no_demo } => serve::serve(config, no_demo),
+        Command::Migrate => {
+            let (_, applied) = crate::startup::prepare_database(&config)?;
+            println!("{applied} migration(s) applied to {}", describe_database(&config.database_url));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog(command) => catalog::run(config, command),
+    }
+}
+
+fn chatshop_config() -> anyhow::Result<crate::config::Config> {
+    Ok(crate::config::Config::from_env()?)
+}
+
+/// A database URL fit to print: the password is hidden.
+pub fn describe_database(url: &str) -> String {
+    match crate::db::Backend::of_url(url) {
+        crate::db::Backend::Sqlite => format!("SQLite file {url}"),
+        crate::db::Backend::Postgres => {
+            let shown = match (url.find("://"), url.rfind('@')) {
+                (Some(scheme_end), Some(at)) if at > scheme_end => {
+                    let credentials = &url[scheme_end + 3..at];
+                    match credentials.split_once(':') {
+                        Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                        None => url.to_owned(),
+                    }
+                }
+                _ => url.to_owned(),
+            };
+            format!("PostgreSQL {shown}")
+        }
+    }
+}

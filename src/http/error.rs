@@ -1,0 +1,138 @@
+//! The one place where errors become HTTP answers: `application/problem+json`
+//! (RFC 9457) with a stable `code` that clients may match on.
+
+use crate::auth::AuthError;
+use crate::catalog::CatalogError;
+use crate::db::DbError;
+use crate::shops::ShopError;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{Map, Value, json};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Shop(#[from] ShopError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    /// Errors of the HTTP layer itself: bodies, queries, routes.
+    #[error("{detail}")]
+    Request { status: StatusCode, code: &'static str, detail: String },
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::Db(e.into())
+    }
+}
+
+impl ApiError {
+    pub fn request(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Request { status, code, detail: detail.into() }
+    }
+
+    /// Status, code and any extra members of the problem document.
+    fn describe(&self) -> (StatusCode, &'static str, Map<String, Value>) {
+        let none = Map::new;
+        match self {
+            ApiError::Auth(e) => auth(e),
+            ApiError::Shop(e) => match e {
+                ShopError::Empty { field } | ShopError::TooLong { field, .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+                }
+                ShopError::InvalidContact { field, .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+                }
+                ShopError::PixKeyMismatch { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pix_key", field_member("pix.key"))
+                }
+                ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+                ShopError::Auth(e) => auth(e),
+                ShopError::Db(e) => database(e),
+            },
+            ApiError::Catalog(e) => match e {
+                CatalogError::Invalid { field, .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+                }
+                CatalogError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+                CatalogError::DuplicateSku(_) => (StatusCode::CONFLICT, "duplicate_sku", field_member("retailer_id")),
+                CatalogError::InvalidFeed(errors) => {
+                    let mut extra = Map::new();
+                    extra.insert("created".into(), json!(0));
+                    extra.insert("updated".into(), json!(0));
+                    extra.insert("errors".into(), json!(errors));
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_feed", extra)
+                }
+                CatalogError::UnreadableFeed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_feed", none()),
+                CatalogError::Db(e) => database(e),
+            },
+            ApiError::Db(e) => database(e),
+            ApiError::Request { status, code, .. } => (*status, code, none()),
+        }
+    }
+}
+
+fn field_member(field: &str) -> Map<String, Value> {
+    let mut extra = Map::new();
+    extra.insert("field".into(), json!(field));
+    extra
+}
+
+fn auth(e: &AuthError) -> (StatusCode, &'static str, Map<String, Value>) {
+    let (status, code) = match e {
+        AuthError::MissingToken => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AuthError::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
+        AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        AuthError::UnknownRole(_) | AuthError::SecondOwner => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
+        AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+        AuthError::WeakPassword => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
+        AuthError::InvalidEmail(_) => {
+            return (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member("email"));
+        }
+        AuthError::Hashing(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        AuthError::Db(e) => return database(e),
+    };
+    (status, code, Map::new())
+}
+
+fn database(e: &DbError) -> (StatusCode, &'static str, Map<String, Value>) {
+    match e {
+        DbError::Pool(_) | DbError::Connect(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", Map::new()),
+        DbError::Query(_) | DbError::Migration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", Map::new()),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.describe().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code, extra) = self.describe();
+        // Server faults are logged in full and shown to the client in brief,
+        // so no internal detail (SQL, secrets) leaks out.
+        let detail = if status.is_server_error() {
+            tracing::error!(error = %self, code, "request failed");
+            status.canonical_reason().unwrap_or("error").to_owned()
+        } else {
+            self.to_string()
+        };
+        problem(status, code, &detail, extra)
+    }
+}
+
+pub fn problem(status: StatusCode, code: &str, detail: &str, extra: Map<String, Value>) -> HttpResponse {
+    let mut body = Map::new();
+    body.insert("type".into(), json!(format!("https://chatshop.dev/problems/{code}")));
+    body.insert("title".into(), json!(status.canonical_reason().unwrap_or("Error")));
+    body.insert("status".into(), json!(status.as_u16()));
+    body.insert("code".into(), json!(code));
+    body.insert("detail".into(), json!(detail));
+    body.extend(extra);
+    HttpResponse::build(status).content_type("application/problem+json").body(Value::Object(body).to_string())
+}

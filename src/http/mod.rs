@@ -1,0 +1,111 @@
+//! HTTP: routes, body limits, JSON errors, request ids. Handlers only parse,
+//! authorise, call the domain, and shape the answer.
+
+mod catalog;
+mod error;
+mod health;
+mod openapi;
+mod products;
+mod shops;
+
+pub use error::{ApiError, problem};
+pub use openapi::ApiDoc;
+pub use shops::SignUpPolicy;
+
+use crate::db::{AnyConnection, Pool};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, error::JsonPayloadError, web};
+
+/// Limits on what a client may send.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    pub json: usize,
+    pub feed: usize,
+}
+
+/// Runs domain code on a pooled connection off the async threads.
+pub async fn with_db<T, F>(pool: &web::Data<Pool>, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || {
+        let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| {
+        ApiError::request(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "the server is shutting down or overloaded")
+    })?
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
+    cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
+        .app_data(web::PathConfig::default().error_handler(|e, _| {
+            ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
+        }))
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).into()
+            }),
+        )
+        .app_data(web::Data::new(limits))
+        .route("/healthz", web::get().to(health::healthz))
+        .route("/openapi.json", web::get().to(openapi::openapi_json))
+        .service(
+            web::scope("/v1")
+                .route("/shops", web::post().to(shops::sign_up))
+                .route("/shop", web::get().to(shops::my_shop))
+                .route("/auth/login", web::post().to(shops::login))
+                .route("/users", web::post().to(shops::add_user))
+                .route("/users", web::get().to(shops::list_users))
+                .route("/products", web::get().to(products::list))
+                .route("/products", web::post().to(products::create))
+                .route("/products/{id}", web::get().to(products::get))
+                .route("/products/{id}", web::patch().to(products::update))
+                .route("/products/{id}", web::delete().to(products::delete))
+                .route("/catalog/import", web::post().to(catalog::import))
+                .route("/catalog/feed.csv", web::get().to(catalog::feed_csv)),
+        )
+        .default_service(web::to(no_route));
+}
+
+fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let error = match &e {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::request(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body is larger than {limit} bytes"),
+            )
+        }
+        JsonPayloadError::ContentType => {
+            ApiError::request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json")
+        }
+        JsonPayloadError::Deserialize(de) if de.is_data() => {
+            ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", de.to_string())
+        }
+        JsonPayloadError::Deserialize(de) => {
+            ApiError::request(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {de}"))
+        }
+        other => ApiError::request(StatusCode::BAD_REQUEST, "unreadable_body", other.to_string()),
+    };
+    error.into()
+}
+
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no_route",
+        &format!("no route for {} {}", req.method(), req.path()),
+        Default::default(),
+    )
+}
+
+/// A cursor-paginated list, as every list route answers.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Page<T: utoipa::ToSchema> {
+    pub data: Vec<T>,
+    pub next_cursor: Option<String>,
+}

@@ -1,0 +1,100 @@
+//! The catalogue's products.
+
+use super::{ApiError, Page, with_db};
+use crate::auth::{Caller, Permission};
+use crate::catalog::{Product, ProductChanges, ProductFields, ProductId, repo};
+use crate::db::Pool;
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// At most 200; 50 when absent.
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Part of a name or SKU; accents and case do not matter.
+    pub q: Option<String>,
+}
+
+/// Lists the catalogue, a page at a time.
+#[utoipa::path(get, path = "/v1/products", tag = "catalog", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Page<Product>)))]
+pub async fn list(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let ListQuery { limit, cursor, q } = query.into_inner();
+    let after = cursor.map(|c| c.parse::<ProductId>()).transpose().map_err(|_| {
+        ApiError::request(StatusCode::BAD_REQUEST, "invalid_cursor", "the cursor is not one this server gave")
+    })?;
+    let limit = limit.unwrap_or(50);
+    if !(1..=repo::MAX_PAGE).contains(&limit) {
+        return Err(ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", "limit must be between 1 and 200"));
+    }
+    let (data, next) =
+        with_db(&pool, move |conn| Ok(repo::list(conn, caller.shop_id, q.as_deref(), after, limit)?)).await?;
+    Ok(HttpResponse::Ok().json(Page { data, next_cursor: next.map(|id| id.to_string()) }))
+}
+
+/// Adds a product.
+#[utoipa::path(post, path = "/v1/products", tag = "catalog", security(("bearer" = [])),
+    request_body = crate::catalog::ProductInput,
+    responses((status = 201, body = Product), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
+pub async fn create(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    body: web::Json<crate::catalog::ProductInput>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Operate)?;
+    let fields = ProductFields::try_from(body.into_inner())?;
+    let product = with_db(&pool, move |conn| Ok(repo::create(conn, caller.shop_id, fields)?)).await?;
+    Ok(HttpResponse::Created().json(product))
+}
+
+/// One product.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 404)))]
+pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let id = id.into_inner();
+    let product = with_db(&pool, move |conn| Ok(repo::get(conn, caller.shop_id, id)?)).await?;
+    Ok(HttpResponse::Ok().json(product))
+}
+
+/// Changes some fields of a product; `null` clears an optional one.
+#[utoipa::path(patch, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
+    responses((status = 200, body = Product), (status = 404), (status = 422, description = "invalid field")))]
+pub async fn update(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    id: web::Path<ProductId>,
+    body: web::Json<ProductChanges>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Operate)?;
+    let id = id.into_inner();
+    let changes = body.into_inner();
+    let product = with_db(&pool, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
+            let current = repo::get(conn, caller.shop_id, id)?;
+            let fields = changes.apply_to(&current)?;
+            Ok(repo::update(conn, caller.shop_id, id, fields)?)
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(product))
+}
+
+/// Removes a product from the catalogue.
+#[utoipa::path(delete, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404)))]
+pub async fn delete(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Operate)?;
+    let id = id.into_inner();
+    with_db(&pool, move |conn| Ok(repo::delete(conn, caller.shop_id, id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

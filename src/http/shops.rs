@@ -1,0 +1,177 @@
+//! Sign-up, login, the shop, its users.
+
+use super::{ApiError, with_db};
+use crate::auth::users::{self, NewUser, User};
+use crate::auth::{AuthError, Caller, JwtKeys, Permission, Role};
+use crate::contact::Email;
+use crate::db::Pool;
+use crate::shops::{self, NewShop, Shop};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+/// Who may open a shop: anyone (the embedded default), or only holders of
+/// the admin token when one is set.
+#[derive(Clone)]
+pub struct SignUpPolicy {
+    pub admin_token: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Credentials {
+    #[schema(example = "ana@padaria.com.br")]
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PixSettings {
+    #[schema(example = "12345678909")]
+    pub key: String,
+    /// `cpf`, `cnpj`, `email`, `phone` or `evp`.
+    #[schema(example = "cpf")]
+    pub key_type: String,
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct NotifySettings {
+    pub email: Option<String>,
+    #[schema(example = "+55 11 98888-7777")]
+    pub whatsapp: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignUpRequest {
+    pub name: String,
+    pub city: String,
+    pub owner: Credentials,
+    pub pix: PixSettings,
+    #[serde(default)]
+    pub notify: NotifySettings,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SignUpResponse {
+    pub shop: Shop,
+    pub token: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewUserRequest {
+    pub email: String,
+    pub password: String,
+    pub role: Role,
+}
+
+fn parse_email(text: &str) -> Result<Email, AuthError> {
+    Email::parse(text).map_err(AuthError::InvalidEmail)
+}
+
+fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), ApiError> {
+    let Some(expected) = &policy.admin_token else { return Ok(()) };
+    let given = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compare digests so the time taken does not depend on where they differ.
+    use sha2::Digest;
+    if sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::request(
+            StatusCode::UNAUTHORIZED,
+            "admin_token_required",
+            "sign-up on this server needs the admin token",
+        ))
+    }
+}
+
+/// Opens a shop with its owner and returns the owner's token.
+#[utoipa::path(post, path = "/v1/shops", tag = "shops", request_body = SignUpRequest,
+    responses((status = 201, body = SignUpResponse), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
+pub async fn sign_up(
+    req: HttpRequest,
+    pool: web::Data<Pool>,
+    keys: web::Data<JwtKeys>,
+    policy: web::Data<SignUpPolicy>,
+    body: web::Json<SignUpRequest>,
+) -> Result<HttpResponse, ApiError> {
+    check_admin_token(&req, &policy)?;
+    let body = body.into_inner();
+    let shop = NewShop::parse(
+        &body.name,
+        &body.city,
+        &body.pix.key,
+        &body.pix.key_type,
+        body.notify.email.as_deref(),
+        body.notify.whatsapp.as_deref(),
+    )?;
+    let owner_email = parse_email(&body.owner.email)?;
+    let (shop, owner) = with_db(&pool, move |conn| {
+        let owner = NewUser::prepare(owner_email, &body.owner.password, Role::Owner)?;
+        Ok(shops::create_with_owner(conn, &shop, &owner)?)
+    })
+    .await?;
+    let token = keys.issue(owner.id, shop.id, Role::Owner)?;
+    Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
+}
+
+/// Exchanges an e-mail and password for a token.
+#[utoipa::path(post, path = "/v1/auth/login", tag = "shops", request_body = Credentials,
+    responses((status = 200, body = TokenResponse), (status = 401, description = "wrong e-mail or password")))]
+pub async fn login(
+    pool: web::Data<Pool>,
+    keys: web::Data<JwtKeys>,
+    body: web::Json<Credentials>,
+) -> Result<HttpResponse, ApiError> {
+    let Credentials { email, password } = body.into_inner();
+    let email = Email::parse(&email).map_err(|_| AuthError::InvalidCredentials)?;
+    let user = with_db(&pool, move |conn| Ok(users::authenticate(conn, &email, &password)?)).await?;
+    let token = keys.issue(user.id, user.shop_id, user.role)?;
+    Ok(HttpResponse::Ok().json(TokenResponse { token }))
+}
+
+/// The caller's shop.
+#[utoipa::path(get, path = "/v1/shop", tag = "shops", security(("bearer" = [])), responses((status = 200, body = Shop)))]
+pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Read)?;
+    let shop = with_db(&pool, move |conn| Ok(shops::get(conn, caller.shop_id)?)).await?;
+    Ok(HttpResponse::Ok().json(shop))
+}
+
+/// Adds a `staff` or `accountant` user to the owner's shop.
+#[utoipa::path(post, path = "/v1/users", tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
+    responses((status = 201, body = User), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
+pub async fn add_user(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    body: web::Json<NewUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Administer)?;
+    let NewUserRequest { email, password, role } = body.into_inner();
+    let email = parse_email(&email)?;
+    if role == Role::Owner {
+        return Err(AuthError::SecondOwner.into());
+    }
+    let user = with_db(&pool, move |conn| {
+        let new = NewUser::prepare(email, &password, role)?;
+        Ok(users::add_to_shop(conn, caller.shop_id, &new)?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(user))
+}
+
+/// The shop's users.
+#[utoipa::path(get, path = "/v1/users", tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>)))]
+pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Administer)?;
+    let list = with_db(&pool, move |conn| Ok(users::list(conn, caller.shop_id)?)).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "data": list, "next_cursor": null })))
+}

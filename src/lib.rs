@@ -1,0 +1,16 @@
+//! chatshop: sell inside WhatsApp chats and get paid by Pix.
+
+pub mod auth;
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod contact;
+pub mod db;
+pub mod demo;
+pub mod http;
+pub mod money;
+pub mod pix;
+pub mod shops;
+pub mod startup;
+pub mod telemetry;
+pub mod text;

@@ -1,0 +1,7 @@
+//! Shops: sign-up (a shop with its owner) and the shop's own settings.
+
+mod id;
+mod repo;
+
+pub use id::ShopId;
+pub use repo::{NewShop, Shop, ShopContacts, ShopError, count as repo_count, create_with_owner, get};

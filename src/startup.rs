@@ -1,0 +1,106 @@
+//! Building the running service: database, secrets, demo data, HTTP server.
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::{self, Backend, Pool};
+use crate::demo::{self, DemoLogin};
+use crate::http::{self, BodyLimits};
+use actix_web::dev::Server;
+use actix_web::{App, HttpMessage, HttpServer, web};
+use std::net::{SocketAddr, TcpListener};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Db(#[from] db::DbError),
+    #[error(transparent)]
+    Demo(#[from] demo::DemoError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+}
+
+pub struct Application {
+    server: Server,
+    pub address: SocketAddr,
+    pub backend: Backend,
+    pub pool: Pool,
+    /// Set when this start created the demo shop.
+    pub demo: Option<DemoLogin>,
+}
+
+/// Connects and migrates; shared by `serve` and `migrate`.
+pub fn prepare_database(config: &Config) -> Result<(Pool, usize), StartupError> {
+    let pool = db::connect(&config.database_url, config.database_pool_size)?;
+    let mut conn = pool.get().map_err(db::DbError::from)?;
+    let applied = db::migrate(&mut conn)?;
+    Ok((pool, applied))
+}
+
+/// The JWT secret: the configured one, else one generated once and kept with the data.
+fn jwt_secret(config: &Config, pool: &Pool) -> Result<String, StartupError> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.clone());
+    }
+    let mut conn = pool.get().map_err(db::DbError::from)?;
+    let generate = || format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    Ok(db::instance_settings::get_or_insert(&mut conn, "jwt_secret", generate)?)
+}
+
+impl Application {
+    pub fn build(config: &Config) -> Result<Application, StartupError> {
+        let (pool, _) = prepare_database(config)?;
+        let backend = db::Backend::of_url(&config.database_url);
+        let keys = JwtKeys::new(jwt_secret(config, &pool)?.as_bytes(), config.token_ttl_seconds);
+        let demo = if config.demo {
+            let mut conn = pool.get().map_err(db::DbError::from)?;
+            demo::seed_if_empty(&mut conn)?
+        } else {
+            None
+        };
+        let listener =
+            TcpListener::bind(config.bind).map_err(|source| StartupError::Bind { addr: config.bind, source })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind { addr: config.bind, source })?;
+        let limits = BodyLimits { json: config.json_body_limit, feed: config.feed_body_limit };
+        let signup = http::SignUpPolicy { admin_token: config.admin_token.clone() };
+        let app_pool = web::Data::new(pool.clone());
+        let keys = web::Data::new(keys);
+        let signup = web::Data::new(signup);
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap_fn(|req, srv| {
+                    use actix_web::dev::Service;
+                    let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string());
+                    let response = srv.call(req);
+                    async move {
+                        let mut response = response.await?;
+                        if let Some(id) = request_id.and_then(|id| id.parse().ok()) {
+                            response
+                                .headers_mut()
+                                .insert(actix_web::http::header::HeaderName::from_static("x-request-id"), id);
+                        }
+                        Ok(response)
+                    }
+                })
+                .wrap(TracingLogger::default())
+                .app_data(app_pool.clone())
+                .app_data(keys.clone())
+                .app_data(signup.clone())
+                .configure(|cfg| http::routes(cfg, limits))
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind { addr: config.bind, source })?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application { server: server.run(), address, backend, pool, demo })
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
