@@ -63,6 +63,9 @@ impl Backend {
 pub fn connect(url: &str, max_size: u32) -> Result<Pool, DbError> {
     let manager = ConnectionManager::new(url);
     let backend = Backend::of_url(url);
+    // One direct attempt first: r2d2 would retry until its timeout and then
+    // report only that it timed out.
+    r2d2::ManageConnection::connect(&manager).map_err(|e| DbError::Connect(e.to_string()))?;
     r2d2::Pool::builder()
         // SQLite has one writer; a few readers are plenty for one process.
         .max_size(match backend {

@@ -1,0 +1,256 @@
+//! The app on a random port against a fresh database, once per test, on SQLite
+//! and on PostgreSQL.
+
+use chatshop::config::Config;
+use chatshop::startup::Application;
+use diesel::{Connection, RunQueryDsl};
+use serde_json::{Value, json};
+use std::sync::OnceLock;
+
+pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+fn postgres_admin_url() -> String {
+    std::env::var("CHATSHOP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// Whether PostgreSQL answers; under CI its absence fails the test instead
+/// of skipping it.
+fn postgres_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| match diesel::PgConnection::establish(&postgres_admin_url()) {
+        Ok(_) => true,
+        Err(e) if in_ci() => panic!("PostgreSQL is required under CI=true and is not reachable: {e}"),
+        Err(e) => {
+            eprintln!("skipping PostgreSQL tests: {e} (start it, or set CHATSHOP_TEST_POSTGRES_URL)");
+            false
+        }
+    })
+}
+
+/// A database that exists for one test and is dropped after it.
+pub enum TestDatabase {
+    Sqlite { url: String, _dir: tempfile::TempDir },
+    Postgres { url: String, name: String },
+}
+
+impl TestDatabase {
+    pub fn create(engine: Engine) -> Option<TestDatabase> {
+        match engine {
+            Engine::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = dir.path().join("chatshop.db").to_string_lossy().into_owned();
+                Some(TestDatabase::Sqlite { url, _dir: dir })
+            }
+            Engine::Postgres => {
+                if !postgres_available() {
+                    return None;
+                }
+                let name = format!("chatshop_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = diesel::PgConnection::establish(&postgres_admin_url()).expect("connect to PostgreSQL");
+                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
+                let admin_url = postgres_admin_url();
+                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
+                Some(TestDatabase::Postgres { url: format!("{base}/{name}"), name })
+            }
+        }
+    }
+
+    pub fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { name, .. } = self
+            && let Ok(mut admin) = diesel::PgConnection::establish(&postgres_admin_url())
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
+        }
+    }
+}
+
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("default config");
+    config.database_url = database_url.to_owned();
+    config.database_pool_size = 4;
+    config.bind = "127.0.0.1:0".parse().expect("address");
+    config.jwt_secret = Some(JWT_SECRET.into());
+    config.demo = false;
+    config.workers = Some(1);
+    config.feed_body_limit = 4 * 1024 * 1024;
+    config
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub engine: Engine,
+    pub client: reqwest::Client,
+    handle: actix_web::dev::ServerHandle,
+    // Dropped last: the server lets go of its connections first.
+    _database: TestDatabase,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// A shop made through the API, with its owner's token.
+pub struct TestShop {
+    pub id: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> Option<TestApp> {
+        TestApp::spawn_with(engine, |_| {}).await
+    }
+
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        let database = TestDatabase::create(engine)?;
+        let mut config = test_config(database.url());
+        adjust(&mut config);
+        let app = Application::build(&config).expect("the app starts");
+        let address = format!("http://{}", app.address);
+        let handle = app.server_handle();
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        Some(TestApp { address, engine, client, handle, _database: database })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn import(&self, token: &str, feed: impl Into<reqwest::Body>, query: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(&format!("/v1/catalog/import{query}")))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(feed)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn sign_up(&self, name: &str, email: &str) -> TestShop {
+        let response =
+            self.client.post(self.url("/v1/shops")).json(&shop_body(name, email)).send().await.expect("request");
+        assert_eq!(response.status(), 201, "sign-up of {email}");
+        let body: Value = response.json().await.expect("json");
+        TestShop {
+            id: body["shop"]["id"].as_str().expect("shop id").to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// Adds a user of `role` to the shop and returns that user's token.
+    pub async fn user_token(&self, shop: &TestShop, email: &str, role: &str) -> String {
+        let added = self
+            .post("/v1/users", &shop.token, &json!({"email": email, "password": "a long password", "role": role}))
+            .await;
+        assert_eq!(added.status(), 201);
+        login(self, email, "a long password").await
+    }
+
+    pub async fn create_product(&self, token: &str, sku: &str, name: &str, price: &str) -> Value {
+        let response =
+            self.post("/v1/products", token, &json!({"retailer_id": sku, "name": name, "price": price})).await;
+        assert_eq!(response.status(), 201, "create {sku}");
+        response.json().await.expect("json")
+    }
+}
+
+pub async fn login(app: &TestApp, email: &str, password: &str) -> String {
+    let response = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200, "login of {email}");
+    let body: Value = response.json().await.expect("json");
+    body["token"].as_str().expect("token").to_owned()
+}
+
+pub fn shop_body(name: &str, email: &str) -> Value {
+    json!({
+        "name": name,
+        "city": "São Paulo",
+        "owner": {"email": email, "password": "a long password"},
+        "pix": {"key": email, "key_type": "email"},
+        "notify": {"email": email, "whatsapp": "+55 11 98888-7777"}
+    })
+}
+
+/// Asserts an RFC 9457 problem with the given status and code; returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()));
+    body
+}
+
+pub fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/catalog-samples/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample feed")
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($name:ident) => {
+        mod $name {
+            use $crate::helpers::{Engine, TestApp};
+
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(app) = TestApp::spawn(Engine::Sqlite).await {
+                    super::$name(app).await;
+                }
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = TestApp::spawn(Engine::Postgres).await {
+                    super::$name(app).await;
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,10 @@
+//! API tests: each runs the app on a random port against its own database,
+//! once on SQLite and once on PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod catalog_import;
+mod health;
+mod isolation;
+mod products;
