@@ -30,6 +30,8 @@ pub struct Config {
     pub feed_body_limit: usize,
     /// HTTP worker threads; absent: one per core.
     pub workers: Option<usize>,
+    /// Deliver the outbox from this process (`CHATSHOP_OUTBOX_WORKER`, default on).
+    pub run_worker: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,15 @@ pub struct Config {
 pub struct ConfigError {
     pub name: &'static str,
     pub reason: String,
+}
+
+/// A true/false setting, true when absent.
+fn flag(lookup: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
+    match lookup(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError { name, reason: format!("`{other}` is not true or false") }),
+    }
 }
 
 impl Config {
@@ -62,13 +73,8 @@ impl Config {
             }
         }
         let bind: SocketAddr = parsed(&lookup, "CHATSHOP_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
-        let demo = match lookup("CHATSHOP_DEMO").as_deref().map(str::to_ascii_lowercase).as_deref() {
-            None | Some("1" | "true" | "yes" | "on") => true,
-            Some("0" | "false" | "no" | "off") => false,
-            Some(other) => {
-                return Err(ConfigError { name: "CHATSHOP_DEMO", reason: format!("`{other}` is not true or false") });
-            }
-        };
+        let run_worker = flag(&lookup, "CHATSHOP_OUTBOX_WORKER")?;
+        let demo = flag(&lookup, "CHATSHOP_DEMO")?;
         Ok(Config {
             database_url: lookup("DATABASE_URL").unwrap_or_else(|| "chatshop.db".into()),
             database_pool_size: parsed(&lookup, "CHATSHOP_DB_POOL_SIZE", 10)?,
@@ -89,6 +95,7 @@ impl Config {
             demo,
             json_body_limit: parsed(&lookup, "CHATSHOP_JSON_LIMIT_BYTES", 64 * 1024)?,
             feed_body_limit: parsed(&lookup, "CHATSHOP_FEED_LIMIT_BYTES", 64 * 1024 * 1024)?,
+            run_worker,
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,

@@ -2,13 +2,17 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod chat;
+pub mod cart;
 pub mod cli;
 pub mod config;
 pub mod contact;
+pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod http;
 pub mod money;
+pub mod notify;
 pub mod pix;
 pub mod shops;
 pub mod startup;

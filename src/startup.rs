@@ -4,7 +4,9 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
+use crate::chat::graph::GraphClient;
 use crate::http::{self, BodyLimits};
+use crate::notify::worker::{self, Wake};
 use actix_web::dev::Server;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
@@ -66,6 +68,16 @@ impl Application {
         let app_pool = web::Data::new(pool.clone());
         let keys = web::Data::new(keys);
         let signup = web::Data::new(signup);
+        let whatsapp = web::Data::new(http::WhatsAppApp {
+            app_secret: config.whatsapp_app_secret.clone(),
+            verify_token: config.whatsapp_verify_token.clone(),
+        });
+        let wake = Wake::default();
+        if config.run_worker {
+            let graph = GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version);
+            worker::spawn(pool.clone(), graph, wake.clone());
+        }
+        let wake = web::Data::new(wake);
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
@@ -86,6 +98,8 @@ impl Application {
                 .app_data(app_pool.clone())
                 .app_data(keys.clone())
                 .app_data(signup.clone())
+                .app_data(whatsapp.clone())
+                .app_data(wake.clone())
                 .configure(|cfg| http::routes(cfg, limits))
         })
         .listen(listener)

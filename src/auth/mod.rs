@@ -101,3 +101,10 @@ impl From<diesel::result::Error> for AuthError {
         AuthError::Db(e.into())
     }
 }
+
+/// Compares a presented secret with the expected one in time that does not
+/// depend on where they differ (both are hashed first).
+pub fn secrets_match(expected: &[u8], presented: &[u8]) -> bool {
+    use sha2::Digest;
+    sha2::Sha256::digest(expected) == sha2::Sha256::digest(presented)
+}

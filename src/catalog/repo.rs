@@ -253,3 +253,43 @@ pub fn sku_index(
         .into_iter()
         .collect())
 }
+
+/// Words that say nothing about which product is meant.
+const STOP_WORDS: [&str; 12] = ["de", "do", "da", "dos", "das", "com", "e", "o", "a", "os", "as", "the"];
+
+/// The singular a Portuguese (or English) plural most likely stands for:
+/// `pães` → `pao`, `limões` → `limao`, `bolos` → `bolo`.
+fn singular(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("aes").or_else(|| word.strip_suffix("oes")) {
+        format!("{stem}ao")
+    } else if word.len() > 3 && word.ends_with('s') {
+        word[..word.len() - 1].to_owned()
+    } else {
+        word.to_owned()
+    }
+}
+
+/// Products whose SKU and name contain every meaningful word of `text`,
+/// accents, case and plurals forgiven; at most `limit`.
+pub fn search_words(conn: &mut AnyConnection, shop: ShopId, text: &str, limit: i64) -> Result<Vec<Product>, CatalogError> {
+    let folded = crate::text::fold(text);
+    let words: Vec<String> = folded
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .filter(|w| !w.is_empty() && !STOP_WORDS.contains(w))
+        .map(singular)
+        .collect();
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut select = products::table
+        .filter(products::shop_id.eq(shop.to_string()))
+        .order(products::id)
+        .limit(limit)
+        .select(product_columns!())
+        .into_boxed();
+    for word in words {
+        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        select = select.filter(products::search_text.like(format!("%{escaped}%")).escape('\\'));
+    }
+    select.load::<StoredRow>(conn)?.into_iter().map(from_stored).collect()
+}

@@ -20,6 +20,11 @@ diesel::table! {
         language -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        wa_phone_number_id -> Nullable<Text>,
+        wa_access_token -> Nullable<Text>,
+        wa_catalog_id -> Nullable<Text>,
+        wa_template_name -> Nullable<Text>,
+        wa_template_language -> Nullable<Text>,
     }
 }
 
@@ -59,6 +64,76 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    customers (id) {
+        id -> Text,
+        shop_id -> Text,
+        wa_id -> Text,
+        profile_name -> Nullable<Text>,
+        last_inbound_at -> Nullable<Timestamp>,
+        window_closed -> Bool,
+        opted_out -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Text,
+        shop_id -> Text,
+        customer_id -> Text,
+        direction -> Text,
+        wa_message_id -> Nullable<Text>,
+        kind -> Text,
+        body -> Text,
+        status -> Text,
+        error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cart_items (customer_id, product_id) {
+        shop_id -> Text,
+        customer_id -> Text,
+        product_id -> Text,
+        quantity -> BigInt,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        shop_id -> Text,
+        channel -> Text,
+        chat_message_id -> Nullable<Text>,
+        recipient -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> shops (shop_id));
+diesel::joinable!(customers -> shops (shop_id));
+diesel::joinable!(chat_messages -> customers (customer_id));
+diesel::joinable!(cart_items -> products (product_id));
+diesel::joinable!(cart_items -> customers (customer_id));
 diesel::joinable!(products -> shops (shop_id));
-diesel::allow_tables_to_appear_in_same_query!(instance_settings, shops, users, products);
+diesel::allow_tables_to_appear_in_same_query!(
+    instance_settings,
+    shops,
+    users,
+    products,
+    customers,
+    chat_messages,
+    cart_items,
+    outbox
+);

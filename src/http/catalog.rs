@@ -1,12 +1,10 @@
 //! Meta commerce feeds in and out.
 
-use super::{ApiError, BodyLimits, with_db};
+use super::{ApiError, BodyLimits, read_bounded, with_db};
 use crate::auth::{Caller, Permission};
 use crate::catalog::{ImportOptions, ImportReport, feed, import_feed, repo};
 use crate::db::Pool;
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use futures_util::StreamExt;
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -14,26 +12,6 @@ pub struct ImportQuery {
     /// Import the valid rows and report the invalid ones (default: import nothing if any row is invalid).
     #[serde(default)]
     pub skip_invalid: bool,
-}
-
-/// Reads the body up to the feed limit; past it, a 413 before anything is parsed.
-async fn read_bounded(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || {
-        ApiError::request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the feed is larger than {limit} bytes"),
-        )
-    };
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::request(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// Imports a Meta commerce feed (CSV or TSV), upserting products by SKU.

@@ -3,6 +3,8 @@
 
 use crate::auth::AuthError;
 use crate::catalog::CatalogError;
+use crate::chat::ChatError;
+use crate::chat::webhook::WebhookError;
 use crate::db::DbError;
 use crate::shops::ShopError;
 use actix_web::http::StatusCode;
@@ -17,6 +19,8 @@ pub enum ApiError {
     Shop(#[from] ShopError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Chat(#[from] ChatError),
     #[error(transparent)]
     Db(#[from] DbError),
     /// Errors of the HTTP layer itself: bodies, queries, routes.
@@ -50,6 +54,10 @@ impl ApiError {
                 ShopError::PixKeyMismatch { .. } => {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pix_key", field_member("pix.key"))
                 }
+                ShopError::InvalidSetting { field, .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+                }
+                ShopError::PhoneNumberTaken => (StatusCode::CONFLICT, "phone_number_taken", none()),
                 ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
                 ShopError::Auth(e) => auth(e),
                 ShopError::Db(e) => database(e),
@@ -69,6 +77,13 @@ impl ApiError {
                 }
                 CatalogError::UnreadableFeed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_feed", none()),
                 CatalogError::Db(e) => database(e),
+            },
+            ApiError::Chat(e) => match e {
+                ChatError::Signature(_) => (StatusCode::UNAUTHORIZED, "invalid_signature", none()),
+                ChatError::Webhook(WebhookError::TooLarge) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", none()),
+                ChatError::Webhook(_) => (StatusCode::BAD_REQUEST, "malformed_json", none()),
+                ChatError::Db(e) => database(e),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
             },
             ApiError::Db(e) => database(e),
             ApiError::Request { status, code, .. } => (*status, code, none()),

@@ -7,14 +7,17 @@ mod health;
 mod openapi;
 mod products;
 mod shops;
+mod webhooks;
 
 pub use error::{ApiError, problem};
 pub use openapi::ApiDoc;
 pub use shops::SignUpPolicy;
+pub use webhooks::WhatsAppApp;
 
 use crate::db::{AnyConnection, Pool};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, error::JsonPayloadError, web};
+use futures_util::StreamExt;
 
 /// Limits on what a client may send.
 #[derive(Debug, Clone, Copy)]
@@ -66,9 +69,32 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
                 .route("/products/{id}", web::patch().to(products::update))
                 .route("/products/{id}", web::delete().to(products::delete))
                 .route("/catalog/import", web::post().to(catalog::import))
-                .route("/catalog/feed.csv", web::get().to(catalog::feed_csv)),
+                .route("/catalog/feed.csv", web::get().to(catalog::feed_csv))
+                .route("/shop/whatsapp", web::put().to(shops::put_whatsapp)),
         )
+        .route("/webhooks/whatsapp", web::get().to(webhooks::verify))
+        .route("/webhooks/whatsapp", web::post().to(webhooks::receive))
         .default_service(web::to(no_route));
+}
+
+/// Reads a raw body up to `limit` bytes; past it, a 413 before anything is parsed.
+pub async fn read_bounded(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::request(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    };
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::request(StatusCode::BAD_REQUEST, "unreadable_body", e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

@@ -20,6 +20,9 @@ use utoipa::{Modify, OpenApi};
         super::products::delete,
         super::catalog::import,
         super::catalog::feed_csv,
+        super::shops::put_whatsapp,
+        super::webhooks::verify,
+        super::webhooks::receive,
     ),
     modifiers(&BearerAuth)
 )]

@@ -80,9 +80,7 @@ fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), Api
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .unwrap_or("");
-    // Compare digests so the time taken does not depend on where they differ.
-    use sha2::Digest;
-    if sha2::Sha256::digest(given.as_bytes()) == sha2::Sha256::digest(expected.as_bytes()) {
+    if crate::auth::secrets_match(expected.as_bytes(), given.as_bytes()) {
         Ok(())
     } else {
         Err(ApiError::request(
@@ -174,4 +172,38 @@ pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRes
     caller.require(Permission::Administer)?;
     let list = with_db(&pool, move |conn| Ok(users::list(conn, caller.shop_id)?)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "data": list, "next_cursor": null })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TemplateRequest {
+    #[schema(example = "pedido_atualizado")]
+    pub name: String,
+    #[schema(example = "pt_BR")]
+    pub language: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct WhatsAppRequest {
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub catalog_id: Option<String>,
+    /// Sent instead of a reply when the customer's 24-hour window is closed.
+    pub template: Option<TemplateRequest>,
+}
+
+/// Connects the shop's WhatsApp number (the token is kept, never shown again).
+#[utoipa::path(put, path = "/v1/shop/whatsapp", tag = "shops", security(("bearer" = [])), request_body = WhatsAppRequest,
+    responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView), (status = 403, description = "not the owner"),
+        (status = 409, description = "number connected to another shop")))]
+pub async fn put_whatsapp(caller: Caller, pool: web::Data<Pool>, body: web::Json<WhatsAppRequest>) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Administer)?;
+    let body = body.into_inner();
+    let settings = crate::shops::whatsapp::WhatsAppSettings::parse(
+        &body.phone_number_id,
+        &body.access_token,
+        body.catalog_id.as_deref(),
+        body.template.as_ref().map(|t| (t.name.as_str(), t.language.as_str())),
+    )?;
+    let view = with_db(&pool, move |conn| Ok(crate::shops::whatsapp::save(conn, caller.shop_id, &settings)?)).await?;
+    Ok(HttpResponse::Ok().json(view))
 }

@@ -2,6 +2,7 @@
 
 mod id;
 mod repo;
+pub mod whatsapp;
 
 pub use id::ShopId;
 pub use repo::{NewShop, Shop, ShopContacts, ShopError, count as repo_count, create_with_owner, get};

@@ -17,6 +17,10 @@ pub enum ShopError {
     InvalidContact { field: &'static str, reason: crate::contact::ContactError },
     #[error("the Pix key `{key}` is not a valid {declared} key")]
     PixKeyMismatch { key: String, declared: String },
+    #[error("{field}: {reason}")]
+    InvalidSetting { field: &'static str, reason: String },
+    #[error("this WhatsApp number is already connected to another shop")]
+    PhoneNumberTaken,
     #[error("no such shop")]
     NotFound,
     #[error(transparent)]

@@ -1,0 +1,10 @@
+DROP TABLE outbox;
+DROP TABLE cart_items;
+DROP TABLE chat_messages;
+DROP TABLE customers;
+DROP INDEX shops_wa_phone_number_id;
+ALTER TABLE shops DROP COLUMN wa_template_language;
+ALTER TABLE shops DROP COLUMN wa_template_name;
+ALTER TABLE shops DROP COLUMN wa_catalog_id;
+ALTER TABLE shops DROP COLUMN wa_access_token;
+ALTER TABLE shops DROP COLUMN wa_phone_number_id;

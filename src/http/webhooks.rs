@@ -1,0 +1,88 @@
+//! Meta's webhook: the verification handshake and signed deliveries.
+
+use super::{ApiError, read_bounded, with_db};
+use crate::chat::{ChatError, inbound, signature, webhook};
+use crate::db::Pool;
+use crate::notify::worker::Wake;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+/// Meta's bodies are small; a bound keeps a flood from costing memory.
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+/// The app's WhatsApp secrets, from the settings.
+#[derive(Clone, Default)]
+pub struct WhatsAppApp {
+    pub app_secret: Option<String>,
+    pub verify_token: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Handshake {
+    #[serde(rename = "hub.mode")]
+    pub mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    pub verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    pub challenge: Option<String>,
+}
+
+/// Meta's subscription check: echoes the challenge when the token matches.
+#[utoipa::path(get, path = "/webhooks/whatsapp", tag = "whatsapp", params(Handshake),
+    responses((status = 200, description = "the challenge, as text"), (status = 403, description = "wrong verify token")))]
+pub async fn verify(app: web::Data<WhatsAppApp>, query: web::Query<Handshake>) -> Result<HttpResponse, ApiError> {
+    let matches = match (&app.verify_token, &query.verify_token) {
+        (Some(expected), Some(given)) => crate::auth::secrets_match(expected.as_bytes(), given.as_bytes()),
+        _ => false,
+    };
+    if query.mode.as_deref() == Some("subscribe") && matches {
+        Ok(HttpResponse::Ok().content_type("text/plain").body(query.challenge.clone().unwrap_or_default()))
+    } else {
+        Err(ApiError::request(StatusCode::FORBIDDEN, "verification_failed", "hub.verify_token does not match"))
+    }
+}
+
+/// Messages and statuses from Meta, signed with the app secret; each message
+/// handled once however often Meta delivers it.
+#[utoipa::path(post, path = "/webhooks/whatsapp", tag = "whatsapp",
+    request_body(content = String, content_type = "application/json", description = "Meta's webhook (object whatsapp_business_account)"),
+    responses((status = 200, description = "acknowledged"), (status = 401, description = "unsigned or forged"),
+        (status = 400, description = "not Meta's JSON"), (status = 413, description = "body too large")))]
+pub async fn receive(
+    req: HttpRequest,
+    payload: web::Payload,
+    pool: web::Data<Pool>,
+    app: web::Data<WhatsAppApp>,
+    wake: web::Data<Wake>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(secret) = app.app_secret.clone() else {
+        return Err(ApiError::request(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "whatsapp_not_configured",
+            "set WHATSAPP_APP_SECRET to receive WhatsApp webhooks",
+        ));
+    };
+    let body = read_bounded(payload, MAX_WEBHOOK_BYTES).await?;
+    let header = req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok());
+    signature::verify(secret.as_bytes(), &body, header).map_err(ChatError::from)?;
+    let events = webhook::parse(&body).map_err(ChatError::from)?;
+    let outcomes = with_db(&pool, move |conn| {
+        let mut failures = 0;
+        for event in &events {
+            if let Err(error) = inbound::handle_event(conn, event) {
+                // The others are kept; Meta re-delivers the batch and what
+                // was handled is recognised by its message id.
+                tracing::error!(%error, "a webhook event could not be handled");
+                failures += 1;
+            }
+        }
+        Ok(failures)
+    })
+    .await?;
+    wake.now();
+    if outcomes > 0 {
+        return Err(ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "some events were not handled"));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))
+}

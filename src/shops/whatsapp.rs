@@ -1,0 +1,158 @@
+//! A shop's WhatsApp connection: its number's id, its access token (a secret,
+//! never returned nor logged), its catalogue and its fallback template.
+
+use super::{ShopError, ShopId};
+use crate::db::{AnyConnection, schema::shops};
+use diesel::prelude::*;
+use serde::Serialize;
+
+/// Settings as the owner sends them, each checked.
+pub struct WhatsAppSettings {
+    pub phone_number_id: String,
+    pub access_token: String,
+    pub catalog_id: Option<String>,
+    pub template: Option<Template>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Template {
+    pub name: String,
+    pub language: String,
+}
+
+/// What the API shows: everything but the token.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WhatsAppSettingsView {
+    pub phone_number_id: String,
+    pub catalog_id: Option<String>,
+    pub template: Option<Template>,
+    pub access_token_set: bool,
+}
+
+/// What the chat needs to answer for a shop.
+#[derive(Clone)]
+pub struct ChatShop {
+    pub id: ShopId,
+    pub name: String,
+    pub language: String,
+    pub phone_number_id: Option<String>,
+    pub access_token: Option<String>,
+    pub catalog_id: Option<String>,
+    pub template: Option<Template>,
+}
+
+impl std::fmt::Debug for ChatShop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatShop").field("id", &self.id).field("phone_number_id", &self.phone_number_id).finish()
+    }
+}
+
+fn digits_id(field: &'static str, text: &str) -> Result<String, ShopError> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 40 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ShopError::InvalidSetting { field, reason: "must be the numeric id Meta shows".into() });
+    }
+    Ok(text.to_owned())
+}
+
+impl WhatsAppSettings {
+    pub fn parse(
+        phone_number_id: &str,
+        access_token: &str,
+        catalog_id: Option<&str>,
+        template: Option<(&str, &str)>,
+    ) -> Result<WhatsAppSettings, ShopError> {
+        let access_token = access_token.trim();
+        if access_token.is_empty() || access_token.len() > 1024 || access_token.contains(char::is_whitespace) {
+            return Err(ShopError::InvalidSetting { field: "access_token", reason: "must be Meta's access token".into() });
+        }
+        let template = template
+            .map(|(name, language)| {
+                let valid_name = !name.is_empty() && name.len() <= 512 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let valid_language = (2..=8).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
+                match (valid_name, valid_language) {
+                    (true, true) => Ok(Template { name: name.to_owned(), language: language.to_owned() }),
+                    (false, _) => Err(ShopError::InvalidSetting { field: "template.name", reason: "lower-case letters, digits and _".into() }),
+                    (_, false) => Err(ShopError::InvalidSetting { field: "template.language", reason: "a language code like pt_BR".into() }),
+                }
+            })
+            .transpose()?;
+        Ok(WhatsAppSettings {
+            phone_number_id: digits_id("phone_number_id", phone_number_id)?,
+            access_token: access_token.to_owned(),
+            catalog_id: catalog_id.map(str::trim).filter(|c| !c.is_empty()).map(|c| digits_id("catalog_id", c)).transpose()?,
+            template,
+        })
+    }
+}
+
+pub fn save(conn: &mut AnyConnection, shop: ShopId, settings: &WhatsAppSettings) -> Result<WhatsAppSettingsView, ShopError> {
+    let updated = diesel::update(shops::table.find(shop.to_string()))
+        .set((
+            shops::wa_phone_number_id.eq(&settings.phone_number_id),
+            shops::wa_access_token.eq(&settings.access_token),
+            shops::wa_catalog_id.eq(&settings.catalog_id),
+            shops::wa_template_name.eq(settings.template.as_ref().map(|t| &t.name)),
+            shops::wa_template_language.eq(settings.template.as_ref().map(|t| &t.language)),
+            shops::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn);
+    match updated {
+        Ok(0) => Err(ShopError::NotFound),
+        Ok(_) => Ok(WhatsAppSettingsView {
+            phone_number_id: settings.phone_number_id.clone(),
+            catalog_id: settings.catalog_id.clone(),
+            template: settings.template.clone(),
+            access_token_set: true,
+        }),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
+            Err(ShopError::PhoneNumberTaken)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+type ChatShopRow = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+
+fn into_chat_shop(row: ChatShopRow) -> Option<ChatShop> {
+    let (id, name, language, phone_number_id, access_token, catalog_id, template_name, template_language) = row;
+    Some(ChatShop {
+        id: id.parse().ok()?,
+        name,
+        language,
+        phone_number_id,
+        access_token,
+        catalog_id,
+        template: template_name.zip(template_language).map(|(name, language)| Template { name, language }),
+    })
+}
+
+macro_rules! chat_shop_columns {
+    () => {
+        (
+            shops::id,
+            shops::name,
+            shops::language,
+            shops::wa_phone_number_id,
+            shops::wa_access_token,
+            shops::wa_catalog_id,
+            shops::wa_template_name,
+            shops::wa_template_language,
+        )
+    };
+}
+
+/// The shop a webhook's `metadata.phone_number_id` belongs to.
+pub fn find_by_phone_number_id(conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<ChatShop>, ShopError> {
+    let row = shops::table
+        .filter(shops::wa_phone_number_id.eq(phone_number_id))
+        .select(chat_shop_columns!())
+        .first::<ChatShopRow>(conn)
+        .optional()?;
+    Ok(row.and_then(into_chat_shop))
+}
+
+pub fn chat_shop(conn: &mut AnyConnection, shop: ShopId) -> Result<ChatShop, ShopError> {
+    let row = shops::table.find(shop.to_string()).select(chat_shop_columns!()).first::<ChatShopRow>(conn).optional()?;
+    row.and_then(into_chat_shop).ok_or(ShopError::NotFound)
+}
