@@ -1,9 +1,9 @@
 //! chatshop: sell inside WhatsApp chats and get paid by Pix.
 
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod chat;
-pub mod cart;
 pub mod cli;
 pub mod config;
 pub mod contact;

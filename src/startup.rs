@@ -1,10 +1,10 @@
 //! Building the running service: database, secrets, demo data, HTTP server.
 
 use crate::auth::JwtKeys;
+use crate::chat::graph::GraphClient;
 use crate::config::Config;
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
-use crate::chat::graph::GraphClient;
 use crate::http::{self, BodyLimits};
 use crate::notify::worker::{self, Wake};
 use actix_web::dev::Server;

@@ -90,3 +90,102 @@ fn a_wrong_postgres_url_fails_with_the_servers_own_reason() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("127.0.0.1") || stderr.to_lowercase().contains("connect"), "{stderr}");
 }
+
+fn pix(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chatshop")).arg("pix").args(args).output().unwrap()
+}
+
+#[test]
+fn pix_encode_then_decode_gives_back_what_was_asked() {
+    let encoded = pix(&[
+        "encode",
+        "--key",
+        "123.456.789-09",
+        "--name",
+        "Padaria Doce Lar",
+        "--city",
+        "São Paulo",
+        "--amount",
+        "91.8",
+        "--txid",
+        "PED123",
+    ]);
+    assert!(encoded.status.success(), "{}", String::from_utf8_lossy(&encoded.stderr));
+    let payload = String::from_utf8(encoded.stdout).unwrap().trim().to_owned();
+    assert!(payload.starts_with("000201") && payload.contains("5405") && payload.contains("91.80"));
+    let decoded = pix(&["decode", &payload]);
+    let json: serde_json::Value = serde_json::from_slice(&decoded.stdout).unwrap();
+    assert_eq!(json["key"], "12345678909");
+    assert_eq!(json["key_type"], "cpf");
+    assert_eq!(json["amount"], "91.80");
+    assert_eq!(json["merchant_name"], "PADARIA DOCE LAR");
+    assert_eq!(json["merchant_city"], "SAO PAULO");
+    assert_eq!(json["txid"], "PED123");
+    assert_eq!(json["point_of_initiation"], "static");
+}
+
+#[test]
+fn pix_decode_explains_a_bad_payload_in_one_line_and_exits_1() {
+    let output = pix(&[
+        "decode",
+        "00020126330014br.gov.bcb.pix0111123456789095204000053039865802BR5913FULANO6008BRASILIA6304FFFF",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("chatshop: invalid BR Code: "), "{stderr}");
+}
+
+#[test]
+fn pix_decode_from_stdin_goes_on_after_a_bad_line() {
+    use std::io::Write;
+    let good =
+        String::from_utf8(pix(&["encode", "--key", "ana@acai.com.br", "--name", "Açaí", "--city", "Salvador"]).stdout)
+            .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatshop"))
+        .args(["pix", "decode", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    write!(child.stdin.take().unwrap(), "{good}not a code\n{good}").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 2);
+    assert!(String::from_utf8_lossy(&output.stderr).starts_with("chatshop: line 2: invalid BR Code"));
+}
+
+#[test]
+fn pix_encode_refuses_invalid_input_instead_of_truncating() {
+    for args in [
+        vec!["encode", "--key", "123.456.789-00", "--name", "X", "--city", "Y"],
+        vec!["encode", "--key", "a@b.com", "--name", "A name much longer than twenty-five", "--city", "Y"],
+        vec!["encode", "--key", "a@b.com", "--name", "X", "--city", "Y", "--amount=-1"],
+        vec!["encode", "--key", "a@b.com", "--name", "X", "--city", "Y", "--txid", "has space"],
+        vec!["encode", "--url", "https://psp.example.com/qr/v2/abc", "--name", "X", "--city", "Y"],
+    ] {
+        let output = pix(&args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr).lines().count(), 1, "{args:?}");
+    }
+}
+
+#[test]
+fn pix_qr_writes_a_scannable_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let payload = String::from_utf8(
+        pix(&["encode", "--key", "ana@acai.com.br", "--name", "Açaí", "--city", "Salvador", "--amount", "18.90"])
+            .stdout,
+    )
+    .unwrap();
+    let out = dir.path().join("qr.png");
+    let output = pix(&["qr", payload.trim(), "--format", "png", "--out", out.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let image = image::open(&out).unwrap().to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content, payload.trim());
+}

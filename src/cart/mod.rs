@@ -47,14 +47,26 @@ impl Cart {
 /// What happened when a product was put in the cart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddOutcome {
-    Added { quantity: i64, in_cart: i64 },
+    Added {
+        quantity: i64,
+        in_cart: i64,
+    },
     /// Fewer than asked: the stock ran short (or the per-product limit).
-    Limited { asked: i64, added: i64, in_cart: i64 },
+    Limited {
+        asked: i64,
+        added: i64,
+        in_cart: i64,
+    },
     OutOfStock,
     Unavailable(Availability),
 }
 
-fn quantity_in_cart(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId, product: ProductId) -> QueryResult<i64> {
+fn quantity_in_cart(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+) -> QueryResult<i64> {
     Ok(cart_items::table
         .filter(cart_items::shop_id.eq(shop.to_string()))
         .filter(cart_items::customer_id.eq(customer.to_string()))
@@ -85,10 +97,20 @@ pub fn add(
     let in_cart = wanted.min(limit);
     set_quantity(conn, shop, customer, product.id, in_cart)?;
     let added = in_cart - current;
-    Ok(if in_cart < wanted { AddOutcome::Limited { asked: quantity, added, in_cart } } else { AddOutcome::Added { quantity, in_cart } })
+    Ok(if in_cart < wanted {
+        AddOutcome::Limited { asked: quantity, added, in_cart }
+    } else {
+        AddOutcome::Added { quantity, in_cart }
+    })
 }
 
-fn set_quantity(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId, product: ProductId, quantity: i64) -> QueryResult<()> {
+fn set_quantity(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+    quantity: i64,
+) -> QueryResult<()> {
     diesel::delete(cart_items::table)
         .filter(cart_items::customer_id.eq(customer.to_string()))
         .filter(cart_items::product_id.eq(product.to_string()))
@@ -109,7 +131,12 @@ fn set_quantity(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId, pr
 }
 
 /// Takes the product out of the cart; false when it was not there.
-pub fn remove(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId, product: ProductId) -> Result<bool, CartError> {
+pub fn remove(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+) -> Result<bool, CartError> {
     let removed = diesel::delete(cart_items::table)
         .filter(cart_items::shop_id.eq(shop.to_string()))
         .filter(cart_items::customer_id.eq(customer.to_string()))

@@ -271,7 +271,12 @@ fn singular(word: &str) -> String {
 
 /// Products whose SKU and name contain every meaningful word of `text`,
 /// accents, case and plurals forgiven; at most `limit`.
-pub fn search_words(conn: &mut AnyConnection, shop: ShopId, text: &str, limit: i64) -> Result<Vec<Product>, CatalogError> {
+pub fn search_words(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    text: &str,
+    limit: i64,
+) -> Result<Vec<Product>, CatalogError> {
     let folded = crate::text::fold(text);
     let words: Vec<String> = folded
         .split(|c: char| !c.is_alphanumeric() && c != '-')

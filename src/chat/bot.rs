@@ -28,7 +28,11 @@ impl<'a> Bot<'a> {
         Bot { shop, customer, say: Replies { language: Language::of_shop(&shop.language) } }
     }
 
-    pub fn respond(&self, conn: &mut AnyConnection, message: &InboundMessage) -> Result<Vec<OutboundMessage>, ChatError> {
+    pub fn respond(
+        &self,
+        conn: &mut AnyConnection,
+        message: &InboundMessage,
+    ) -> Result<Vec<OutboundMessage>, ChatError> {
         match &message.body {
             MessageBody::Text(text) => match &message.referred_product {
                 Some(referred) => self.referred_product(conn, referred, text),
@@ -49,7 +53,10 @@ impl<'a> Bot<'a> {
             Command::Remove { item } => match cart::find_product(conn, shop, &item)?.as_slice() {
                 [product] => {
                     let was_there = cart::remove(conn, shop, customer, product.id)?;
-                    vec![text(self.say.removed(&product.name, was_there)), self.cart_message(&cart::load(conn, shop, customer)?)]
+                    vec![
+                        text(self.say.removed(&product.name, was_there)),
+                        self.cart_message(&cart::load(conn, shop, customer)?),
+                    ]
                 }
                 [] => vec![text(self.say.not_found(&item))],
                 several => vec![text(self.say.which_one(several))],
@@ -94,7 +101,11 @@ impl<'a> Bot<'a> {
     /// The products a customer can order now, in catalogue order.
     fn orderable(&self, conn: &mut AnyConnection) -> Result<Vec<Product>, ChatError> {
         let (all, _) = repo::list(conn, self.shop.id, None, None, repo::MAX_PAGE)?;
-        Ok(all.into_iter().filter(|p| p.availability.can_be_ordered() && p.stock != Some(0)).take(MAX_LIST_ITEMS).collect())
+        Ok(all
+            .into_iter()
+            .filter(|p| p.availability.can_be_ordered() && p.stock != Some(0))
+            .take(MAX_LIST_ITEMS)
+            .collect())
     }
 
     fn menu(&self, conn: &mut AnyConnection) -> Result<OutboundMessage, ChatError> {
@@ -181,7 +192,12 @@ impl<'a> Bot<'a> {
     }
 
     /// "Message business" from a product: the product, and a button to add it.
-    fn referred_product(&self, conn: &mut AnyConnection, referred: &ReferredProduct, said: &str) -> Result<Vec<OutboundMessage>, ChatError> {
+    fn referred_product(
+        &self,
+        conn: &mut AnyConnection,
+        referred: &ReferredProduct,
+        said: &str,
+    ) -> Result<Vec<OutboundMessage>, ChatError> {
         let product = match Sku::parse(&referred.product_retailer_id) {
             Ok(sku) => repo::find_by_sku(conn, self.shop.id, &sku)?,
             Err(_) => None,

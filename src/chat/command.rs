@@ -21,26 +21,65 @@ pub enum Command {
 pub const MAX_QUANTITY: i64 = 999;
 
 /// Words that may precede a keyword command without changing it ("ver o cardápio", "quero pagar").
-const LEADING_FILLER: &[&str] =
-    &["eu", "quero", "queria", "gostaria", "de", "ver", "mostrar", "mostra", "me", "manda", "mande", "o", "a", "os",
-        "as", "meu", "minha", "show", "see", "view", "i", "want", "to", "my", "the", "please", "por", "favor"];
+const LEADING_FILLER: &[&str] = &[
+    "eu", "quero", "queria", "gostaria", "de", "ver", "mostrar", "mostra", "me", "manda", "mande", "o", "a", "os",
+    "as", "meu", "minha", "show", "see", "view", "i", "want", "to", "my", "the", "please", "por", "favor",
+];
 /// Politeness that may trail any command.
 const TRAILING_POLITENESS: &[&[&str]] = &[&["por", "favor"], &["pf"], &["pfv"], &["pfvr"], &["please"], &["pls"]];
 /// Nouns for the cart/order, accepted after Clear/Pay/Cancel verbs ("limpar carrinho").
-const CART_NOUNS: &[&str] = &["carrinho", "cart", "sacola", "cesta", "pedido", "order", "compra", "conta", "tudo", "all"];
+const CART_NOUNS: &[&str] =
+    &["carrinho", "cart", "sacola", "cesta", "pedido", "order", "compra", "conta", "tudo", "all"];
 /// Prepositions joining an item to the cart ("2 bolos no carrinho").
 const CART_PREPOSITIONS: &[&str] = &["no", "na", "ao", "a", "pro", "pra", "para", "to", "in", "into"];
 const ADD_VERBS: &[&str] = &[
-    "quero", "queria", "add", "adicionar", "adiciona", "adicione", "incluir", "inclui", "inclua", "colocar",
-    "coloca", "coloque", "comprar", "compra", "buy", "want", "manda", "mande",
+    "quero",
+    "queria",
+    "add",
+    "adicionar",
+    "adiciona",
+    "adicione",
+    "incluir",
+    "inclui",
+    "inclua",
+    "colocar",
+    "coloca",
+    "coloque",
+    "comprar",
+    "compra",
+    "buy",
+    "want",
+    "manda",
+    "mande",
 ];
-const REMOVE_VERBS: &[&str] =
-    &["remover", "remove", "remova", "tirar", "tira", "tire", "retirar", "retira", "excluir", "exclui", "delete", "apagar"];
+const REMOVE_VERBS: &[&str] = &[
+    "remover", "remove", "remova", "tirar", "tira", "tire", "retirar", "retira", "excluir", "exclui", "delete",
+    "apagar",
+];
 const ARTICLES: &[&str] = &["o", "a", "os", "as", "um", "uma", "the", "an"];
 const WORD_NUMBERS: &[(&str, i64)] = &[
-    ("um", 1), ("uma", 1), ("dois", 2), ("duas", 2), ("tres", 3), ("quatro", 4), ("cinco", 5), ("seis", 6),
-    ("sete", 7), ("oito", 8), ("nove", 9), ("dez", 10), ("one", 1), ("two", 2), ("three", 3), ("four", 4),
-    ("five", 5), ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9), ("ten", 10),
+    ("um", 1),
+    ("uma", 1),
+    ("dois", 2),
+    ("duas", 2),
+    ("tres", 3),
+    ("quatro", 4),
+    ("cinco", 5),
+    ("seis", 6),
+    ("sete", 7),
+    ("oito", 8),
+    ("nove", 9),
+    ("dez", 10),
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
 ];
 
 /// A customer's word: the original text (returned in items) and its folded form (for matching).
@@ -228,9 +267,7 @@ fn leading_qty(words: &[&str], allow_word_numbers: bool) -> Result<Option<(i64, 
         Qty::Valid(n) if words.get(1).is_some_and(|w| *w == "x" || *w == "×") => Ok(Some((n, 2))),
         Qty::Valid(n) => Ok(Some((n, 1))),
         Qty::Invalid => Err(()),
-        Qty::NotNumber if allow_word_numbers => {
-            Ok(WORD_NUMBERS.iter().find(|(w, _)| w == first).map(|(_, n)| (*n, 1)))
-        }
+        Qty::NotNumber if allow_word_numbers => Ok(WORD_NUMBERS.iter().find(|(w, _)| w == first).map(|(_, n)| (*n, 1))),
         Qty::NotNumber => Ok(None),
     }
 }

@@ -19,9 +19,28 @@ fn check(cases: &[(&str, Command)]) {
 #[test]
 fn menu() {
     let inputs = [
-        "menu", "MENU", "  Menu  ", "menus", "cardápio", "cardapio", "CARDÁPIO", "Cardápios", "catálogo",
-        "catalogo", "catalog", "catalogs", "produtos", "produto", "products", "ver o cardápio", "quero ver o menu",
-        "me manda o catálogo", "cardápio por favor", "menu!", "show me the menu", "Menu?",
+        "menu",
+        "MENU",
+        "  Menu  ",
+        "menus",
+        "cardápio",
+        "cardapio",
+        "CARDÁPIO",
+        "Cardápios",
+        "catálogo",
+        "catalogo",
+        "catalog",
+        "catalogs",
+        "produtos",
+        "produto",
+        "products",
+        "ver o cardápio",
+        "quero ver o menu",
+        "me manda o catálogo",
+        "cardápio por favor",
+        "menu!",
+        "show me the menu",
+        "Menu?",
     ];
     for text in inputs {
         assert_eq!(parse_command(text), Command::Menu, "input {text:?}");
@@ -81,8 +100,19 @@ fn add_with_verbs() {
 #[test]
 fn bad_quantities_are_unknown() {
     for text in [
-        "0 bolo", "0x bolo", "1000 bolo", "bolo 1000", "bolo x0", "quero 0 bolos", "add 1000 bolo",
-        "add 99999999999999999999999 bolo", "quero -2 bolos", "-2 bolo", "quero 1.5 bolo", "bolo 2,5", "add 1000",
+        "0 bolo",
+        "0x bolo",
+        "1000 bolo",
+        "bolo 1000",
+        "bolo x0",
+        "quero 0 bolos",
+        "add 1000 bolo",
+        "add 99999999999999999999999 bolo",
+        "quero -2 bolos",
+        "-2 bolo",
+        "quero 1.5 bolo",
+        "bolo 2,5",
+        "add 1000",
     ] {
         assert_eq!(parse_command(text), Command::Unknown, "input {text:?}");
     }
@@ -165,8 +195,25 @@ fn opt_out_and_in_are_whole_message() {
 #[test]
 fn unknown() {
     for text in [
-        "", "   ", "oi", "bom dia", "bolo", "quero", "add", "2", "2x", "x2", "quero uma", "2 menu", "quero 3 pagar",
-        "bolo 2 x", ".", "!!!", "tem bolo de chocolate?", "a", "meu pedido",
+        "",
+        "   ",
+        "oi",
+        "bom dia",
+        "bolo",
+        "quero",
+        "add",
+        "2",
+        "2x",
+        "x2",
+        "quero uma",
+        "2 menu",
+        "quero 3 pagar",
+        "bolo 2 x",
+        ".",
+        "!!!",
+        "tem bolo de chocolate?",
+        "a",
+        "meu pedido",
     ] {
         assert_eq!(parse_command(text), Command::Unknown, "input {text:?}");
     }
@@ -174,7 +221,9 @@ fn unknown() {
 
 #[test]
 fn never_panics_on_odd_text() {
-    for text in ["x", "×", "2×", "ǅ", "İstanbul 2", "\u{0}", "🎂 2", "2 🎂", "eu", "eu quero", "i", "quero mais", "a a a"] {
+    for text in
+        ["x", "×", "2×", "ǅ", "İstanbul 2", "\u{0}", "🎂 2", "2 🎂", "eu", "eu quero", "i", "quero mais", "a a a"]
+    {
         let _ = parse_command(text);
     }
     assert_eq!(parse_command("2 🎂"), add("🎂", 2));
@@ -183,4 +232,16 @@ fn never_panics_on_odd_text() {
 #[test]
 fn fold_matches_main_crate() {
     assert_eq!(fold("CARDÁPIO Açaí"), "cardapio acai");
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_on_any_text(s in "\\PC{0,60}") {
+        let _ = parse_command(&s);
+    }
+
+    #[test]
+    fn never_panics_on_commandish_text(s in "(quero|add|tirar|eu|x|2x|0|999|1000|-1|um|dez|o|no|carrinho|menu|por favor|[A-Z]{1,4}| |  |\\?|!|é|×){0,8}") {
+        let _ = parse_command(&s);
+    }
 }

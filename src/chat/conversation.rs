@@ -46,7 +46,12 @@ pub fn record_inbound(conn: &mut AnyConnection, customer: &Customer, message: &I
 }
 
 /// Stores a reply to send; the outbox entry that sends it refers to it.
-pub fn record_outbound(conn: &mut AnyConnection, customer: &Customer, message: &OutboundMessage, payload: &str) -> QueryResult<Uuid> {
+pub fn record_outbound(
+    conn: &mut AnyConnection,
+    customer: &Customer,
+    message: &OutboundMessage,
+    payload: &str,
+) -> QueryResult<Uuid> {
     let id = Uuid::now_v7();
     let now = crate::db::now();
     diesel::insert_into(chat_messages::table)
@@ -77,7 +82,11 @@ pub fn set_outbound_state(
     let target = chat_messages::table.find(id.to_string());
     match wa_message_id {
         Some(wamid) => diesel::update(target)
-            .set((chat_messages::status.eq(status), chat_messages::wa_message_id.eq(wamid), chat_messages::updated_at.eq(now)))
+            .set((
+                chat_messages::status.eq(status),
+                chat_messages::wa_message_id.eq(wamid),
+                chat_messages::updated_at.eq(now),
+            ))
             .execute(conn)?,
         None => diesel::update(target)
             .set((chat_messages::status.eq(status), chat_messages::error.eq(error), chat_messages::updated_at.eq(now)))
@@ -87,9 +96,18 @@ pub fn set_outbound_state(
 }
 
 /// Applies a delivery status from Meta; returns the message's customer and shop when known.
-pub fn apply_status(conn: &mut AnyConnection, wa_message_id: &str, status: &str, error: Option<&str>) -> QueryResult<Option<(String, String)>> {
+pub fn apply_status(
+    conn: &mut AnyConnection,
+    wa_message_id: &str,
+    status: &str,
+    error: Option<&str>,
+) -> QueryResult<Option<(String, String)>> {
     diesel::update(chat_messages::table.filter(chat_messages::wa_message_id.eq(wa_message_id)))
-        .set((chat_messages::status.eq(status), chat_messages::error.eq(error), chat_messages::updated_at.eq(crate::db::now())))
+        .set((
+            chat_messages::status.eq(status),
+            chat_messages::error.eq(error),
+            chat_messages::updated_at.eq(crate::db::now()),
+        ))
         .execute(conn)?;
     chat_messages::table
         .filter(chat_messages::wa_message_id.eq(wa_message_id))

@@ -157,7 +157,10 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8], 
     if status == StatusCode::TOO_MANY_REQUESTS {
         return GraphError::RateLimited { retry_after };
     }
-    if status.is_server_error() || status == StatusCode::REQUEST_TIMEOUT || code.is_some_and(|c| codes::TRANSIENT.contains(&c)) {
+    if status.is_server_error()
+        || status == StatusCode::REQUEST_TIMEOUT
+        || code.is_some_and(|c| codes::TRANSIENT.contains(&c))
+    {
         return GraphError::Transient(message);
     }
     GraphError::Rejected { code: code.unwrap_or(i64::from(status.as_u16())), message }
@@ -177,7 +180,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    // without_url keeps the phone number id out of logs; the token is never in the URL anyway.
+    // Only the kind and the causes: the token travels in a header and never appears in these.
     let mut source = String::new();
     let mut err: Option<&dyn std::error::Error> = std::error::Error::source(e);
     while let Some(inner) = err {
@@ -197,7 +200,9 @@ mod tests {
     use super::*;
 
     fn err(status: u16, code: i64) -> GraphError {
-        let body = format!(r#"{{"error":{{"message":"m","type":"OAuthException","code":{code},"error_data":{{"details":"d"}},"fbtrace_id":"x"}}}}"#);
+        let body = format!(
+            r#"{{"error":{{"message":"m","type":"OAuthException","code":{code},"error_data":{{"details":"d"}},"fbtrace_id":"x"}}}}"#
+        );
         classify(StatusCode::from_u16(status).unwrap(), None, body.as_bytes(), "tok")
     }
 

@@ -42,7 +42,9 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
                 tracing::warn!(phone_number_id, "webhook for a number no shop has connected; acknowledged");
                 return Ok(Outcome::UnknownNumber);
             };
-            crate::db::write_transaction(conn, |conn| handle_message(conn, &shop, contact.profile_name.as_deref(), message))
+            crate::db::write_transaction(conn, |conn| {
+                handle_message(conn, &shop, contact.profile_name.as_deref(), message)
+            })
         }
         InboundEvent::Status { status, .. } => {
             apply_status(conn, status)?;
@@ -51,10 +53,18 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
     }
 }
 
-fn handle_message(conn: &mut AnyConnection, shop: &ChatShop, profile_name: Option<&str>, message: &InboundMessage) -> Result<Outcome, ChatError> {
+fn handle_message(
+    conn: &mut AnyConnection,
+    shop: &ChatShop,
+    profile_name: Option<&str>,
+    message: &InboundMessage,
+) -> Result<Outcome, ChatError> {
     let now = crate::db::now();
     // Meta's clock, but never in our future: it opens the 24-hour window.
-    let sent_at = chrono::DateTime::from_timestamp(message.timestamp, 0).map(|t| t.naive_utc()).filter(|t| *t <= now).unwrap_or(now);
+    let sent_at = chrono::DateTime::from_timestamp(message.timestamp, 0)
+        .map(|t| t.naive_utc())
+        .filter(|t| *t <= now)
+        .unwrap_or(now);
     let customer = customers::record_inbound(conn, shop.id, &message.from, profile_name, sent_at)?;
     if !conversation::record_inbound(conn, &customer, message)? {
         return Ok(Outcome::Duplicate);

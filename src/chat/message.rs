@@ -225,10 +225,13 @@ impl OutboundMessage {
                 bounded("text body", body, MAX_TEXT_CHARS)?;
                 ("text", json!({"preview_url": false, "body": body}))
             }
-            OutboundMessage::Template { name, language, components } => ("template", template(name, language, components)?),
+            OutboundMessage::Template { name, language, components } => {
+                ("template", template(name, language, components)?)
+            }
             other => ("interactive", other.interactive()?),
         };
-        let mut message = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind});
+        let mut message =
+            json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": kind});
         message[kind] = content;
         Ok(message)
     }
@@ -245,10 +248,8 @@ impl OutboundMessage {
                         return Err(MessageError::DuplicateButtonId(button.id.clone()));
                     }
                 }
-                let buttons: Vec<Value> = buttons
-                    .iter()
-                    .map(|b| json!({"type": "reply", "reply": {"id": b.id, "title": b.title}}))
-                    .collect();
+                let buttons: Vec<Value> =
+                    buttons.iter().map(|b| json!({"type": "reply", "reply": {"id": b.id, "title": b.title}})).collect();
                 Ok(json!({"type": "button", "body": {"text": body}, "action": {"buttons": buttons}}))
             }
             OutboundMessage::ProductList { header, body, catalog_id, sections } => {
@@ -302,7 +303,9 @@ impl OutboundMessage {
                 }))
             }
             // Text and Template are rendered by `to_graph_json`; reaching here is a programming slip.
-            OutboundMessage::Text { .. } | OutboundMessage::Template { .. } => Err(MessageError::Empty { field: "interactive" }),
+            OutboundMessage::Text { .. } | OutboundMessage::Template { .. } => {
+                Err(MessageError::Empty { field: "interactive" })
+            }
         }
     }
 }

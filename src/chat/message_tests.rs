@@ -8,7 +8,12 @@ fn order() -> OrderDetails {
     OrderDetails {
         reference_id: "pedido-123_A.1".into(),
         body: "Seu pedido".into(),
-        items: vec![OrderLine { retailer_id: "BOLO-CHOC".into(), name: "Bolo de chocolate".into(), amount_cents: 4590, quantity: 2 }],
+        items: vec![OrderLine {
+            retailer_id: "BOLO-CHOC".into(),
+            name: "Bolo de chocolate".into(),
+            amount_cents: 4590,
+            quantity: 2,
+        }],
         tax_cents: 0,
         shipping_cents: 0,
         discount_cents: 0,
@@ -48,7 +53,10 @@ fn button(id: &str, title: &str) -> ReplyButton {
 
 #[test]
 fn buttons_shape_and_limits() {
-    let msg = OutboundMessage::Buttons { body: "Pronto?".into(), buttons: vec![button("pay", "Pagar"), button("cart", "Carrinho")] };
+    let msg = OutboundMessage::Buttons {
+        body: "Pronto?".into(),
+        buttons: vec![button("pay", "Pagar"), button("cart", "Carrinho")],
+    };
     assert_eq!(
         msg.to_graph_json(TO).unwrap()["interactive"],
         json!({"type":"button","body":{"text":"Pronto?"},"action":{"buttons":[
@@ -56,7 +64,8 @@ fn buttons_shape_and_limits() {
             {"type":"reply","reply":{"id":"cart","title":"Carrinho"}}]}})
     );
     assert_eq!(msg.to_graph_json(TO).unwrap()["type"], "interactive");
-    let four = OutboundMessage::Buttons { body: "b".into(), buttons: (0..4).map(|i| button(&i.to_string(), "t")).collect() };
+    let four =
+        OutboundMessage::Buttons { body: "b".into(), buttons: (0..4).map(|i| button(&i.to_string(), "t")).collect() };
     assert_eq!(four.to_graph_json(TO), Err(MessageError::TooMany { field: "buttons", len: 4, max: 3 }));
     let none = OutboundMessage::Buttons { body: "b".into(), buttons: vec![] };
     assert!(matches!(none.to_graph_json(TO), Err(MessageError::Empty { .. })));
@@ -69,7 +78,12 @@ fn buttons_shape_and_limits() {
 }
 
 fn product_list(sections: Vec<ProductSection>) -> OutboundMessage {
-    OutboundMessage::ProductList { header: "Cardápio".into(), body: "Escolha".into(), catalog_id: "CID".into(), sections }
+    OutboundMessage::ProductList {
+        header: "Cardápio".into(),
+        body: "Escolha".into(),
+        catalog_id: "CID".into(),
+        sections,
+    }
 }
 
 fn section(title: &str, n: usize) -> ProductSection {
@@ -122,7 +136,10 @@ fn order_totals_rule() {
     o.tax_cents = 100;
     o.shipping_cents = 1000;
     o.discount_cents = 500;
-    assert_eq!(o.totals(), Ok(OrderTotals { subtotal_cents: 9180 + 1650, total_cents: 9180 + 1650 + 100 + 1000 - 500 }));
+    assert_eq!(
+        o.totals(),
+        Ok(OrderTotals { subtotal_cents: 9180 + 1650, total_cents: 9180 + 1650 + 100 + 1000 - 500 })
+    );
     o.expiration = None;
     let json = OutboundMessage::OrderDetails(o).to_graph_json(TO).unwrap();
     let params = &json["interactive"]["action"]["parameters"];
@@ -134,7 +151,8 @@ fn order_totals_rule() {
 
 #[test]
 fn order_details_validation() {
-    let cases: Vec<(fn(&mut OrderDetails), MessageError)> = vec![
+    type Mutation = fn(&mut OrderDetails);
+    let cases: Vec<(Mutation, MessageError)> = vec![
         (|o| o.reference_id = "has space".into(), MessageError::InvalidReferenceId),
         (|o| o.reference_id = "a".repeat(61), MessageError::InvalidReferenceId),
         (|o| o.reference_id = String::new(), MessageError::InvalidReferenceId),
@@ -197,7 +215,11 @@ fn order_status_shape() {
 #[test]
 fn template_shape() {
     let components = json!([{"type":"body","parameters":[{"type":"text","text":"Ana"}]}]);
-    let msg = OutboundMessage::Template { name: "pedido_pronto".into(), language: "pt_BR".into(), components: components.clone() };
+    let msg = OutboundMessage::Template {
+        name: "pedido_pronto".into(),
+        language: "pt_BR".into(),
+        components: components.clone(),
+    };
     assert_eq!(
         msg.to_graph_json(TO).unwrap(),
         json!({"messaging_product":"whatsapp","recipient_type":"individual","to":TO,"type":"template",

@@ -20,7 +20,9 @@ impl Language {
 pub fn amount(language: Language, money: Money) -> String {
     match language {
         Language::Portuguese => money.format_brl(),
-        Language::English => money.format_brl().replace('.', "#").replace(',', ".").replace('#', ",").replace("R$ ", "R$"),
+        Language::English => {
+            money.format_brl().replace('.', "#").replace(',', ".").replace('#', ",").replace("R$ ", "R$")
+        }
     }
 }
 
@@ -58,21 +60,28 @@ impl Replies {
 
     pub fn unsupported(&self) -> String {
         self.pick(
-            "Por enquanto eu entendo mensagens de texto e carrinhos do catálogo. Envie *menu* para ver os produtos.".into(),
+            "Por enquanto eu entendo mensagens de texto e carrinhos do catálogo. Envie *menu* para ver os produtos."
+                .into(),
             "For now I understand text messages and catalogue carts. Send *menu* to see the products.".into(),
         )
     }
 
     pub fn menu(&self, shop_name: &str, products: &[Product]) -> String {
         if products.is_empty() {
-            return self.pick("A loja ainda não tem produtos disponíveis.".into(), "The shop has no products available yet.".into());
+            return self.pick(
+                "A loja ainda não tem produtos disponíveis.".into(),
+                "The shop has no products available yet.".into(),
+            );
         }
         let mut lines = self.pick(format!("Produtos da {shop_name}:"), format!("{shop_name}'s products:"));
         for p in products {
             lines.push_str(&format!("\n• {} — {} ({})", p.name, amount(self.language, p.unit_price()), p.retailer_id));
         }
         let example = &products[0].retailer_id;
-        lines.push_str(&self.pick(format!("\n\nPara pedir, envie por exemplo *2x {example}*."), format!("\n\nTo order, send for example *2x {example}*.")));
+        lines.push_str(&self.pick(
+            format!("\n\nPara pedir, envie por exemplo *2x {example}*."),
+            format!("\n\nTo order, send for example *2x {example}*."),
+        ));
         lines
     }
 
@@ -83,7 +92,9 @@ impl Replies {
     pub fn added(&self, product: &Product, outcome: &AddOutcome) -> String {
         let name = &product.name;
         match outcome {
-            AddOutcome::Added { quantity, .. } => self.pick(format!("Adicionado: {quantity}x {name}."), format!("Added: {quantity}x {name}.")),
+            AddOutcome::Added { quantity, .. } => {
+                self.pick(format!("Adicionado: {quantity}x {name}."), format!("Added: {quantity}x {name}."))
+            }
             AddOutcome::Limited { in_cart, .. } => self.pick(
                 format!("{name}: só temos {in_cart} em estoque; seu carrinho ficou com {in_cart}."),
                 format!("{name}: only {in_cart} in stock; your cart now has {in_cart}."),
@@ -96,7 +107,8 @@ impl Replies {
     fn unavailable(&self, name: &str, availability: Availability) -> String {
         match availability {
             Availability::OutOfStock => self.pick(format!("{name} está esgotado."), format!("{name} is sold out.")),
-            _ => self.pick(format!("{name} não está disponível no momento."), format!("{name} is not available right now.")),
+            _ => self
+                .pick(format!("{name} não está disponível no momento."), format!("{name} is not available right now.")),
         }
     }
 
@@ -113,7 +125,9 @@ impl Replies {
             text.push_str(&format!("\n• {} ({})", p.name, p.retailer_id));
         }
         let example = candidates.first().map(|p| p.retailer_id.to_string()).unwrap_or_default();
-        text.push_str(&self.pick(format!("\nEnvie por exemplo *1x {example}*."), format!("\nSend for example *1x {example}*.")));
+        text.push_str(
+            &self.pick(format!("\nEnvie por exemplo *1x {example}*."), format!("\nSend for example *1x {example}*.")),
+        );
         text
     }
 
@@ -126,7 +140,12 @@ impl Replies {
         }
         let mut text = self.pick("Seu carrinho:".into(), "Your cart:".into());
         for line in &cart.lines {
-            text.push_str(&format!("\n• {}x {} — {}", line.quantity, line.product.name, amount(self.language, line.line_total)));
+            text.push_str(&format!(
+                "\n• {}x {} — {}",
+                line.quantity,
+                line.product.name,
+                amount(self.language, line.line_total)
+            ));
         }
         text.push_str(&format!("\n*Total: {}*", amount(self.language, cart.total)));
         text
@@ -144,7 +163,10 @@ impl Replies {
     }
 
     pub fn cancelled(&self) -> String {
-        self.pick("Pedido cancelado; seu carrinho foi esvaziado.".into(), "Order cancelled; your cart is empty now.".into())
+        self.pick(
+            "Pedido cancelado; seu carrinho foi esvaziado.".into(),
+            "Order cancelled; your cart is empty now.".into(),
+        )
     }
 
     /// Checkout without a payment provider yet: the order summary, and the
@@ -165,7 +187,10 @@ impl Replies {
     }
 
     pub fn opted_in(&self) -> String {
-        self.pick("Que bom ter você de volta! Envie *menu* para ver os produtos.".into(), "Welcome back! Send *menu* to see the products.".into())
+        self.pick(
+            "Que bom ter você de volta! Envie *menu* para ver os produtos.".into(),
+            "Welcome back! Send *menu* to see the products.".into(),
+        )
     }
 
     pub fn order_line_problem(&self, line: usize, sku: &str, problem: &OrderLineProblem) -> String {

@@ -200,7 +200,10 @@ fn parse_message(raw: &Value) -> Option<InboundMessage> {
         "interactive" => raw.get("interactive").and_then(parse_interactive),
         // Quick-reply buttons on templates arrive as type "button" with payload/text.
         "button" => raw.get("button").and_then(|b| {
-            Some(MessageBody::ButtonReply { id: id_field(b, "payload")?, title: str_field(b, "text").unwrap_or_default() })
+            Some(MessageBody::ButtonReply {
+                id: id_field(b, "payload")?,
+                title: str_field(b, "text").unwrap_or_default(),
+            })
         }),
         _ => None,
     }
@@ -238,7 +241,10 @@ fn parse_interactive(interactive: &Value) -> Option<MessageBody> {
     match interactive.get("type")?.as_str()? {
         "button_reply" => {
             let reply = interactive.get("button_reply")?;
-            Some(MessageBody::ButtonReply { id: id_field(reply, "id")?, title: str_field(reply, "title").unwrap_or_default() })
+            Some(MessageBody::ButtonReply {
+                id: id_field(reply, "id")?,
+                title: str_field(reply, "title").unwrap_or_default(),
+            })
         }
         "list_reply" => {
             let reply = interactive.get("list_reply")?;

@@ -207,7 +207,8 @@ fn contact_selection() {
 
 #[test]
 fn malformed_bodies() {
-    for body in [&b""[..], b"{", b"[]", b"null", b"{\"object\":\"page\",\"entry\":[]}", b"{\"entry\":[]}", b"\xff\xfe"] {
+    for body in [&b""[..], b"{", b"[]", b"null", b"{\"object\":\"page\",\"entry\":[]}", b"{\"entry\":[]}", b"\xff\xfe"]
+    {
         assert!(matches!(parse(body), Err(WebhookError::Malformed(_))), "{:?}", String::from_utf8_lossy(body));
     }
     assert!(matches!(parse(br#"{"object":"whatsapp_business_account"}"#), Err(WebhookError::Malformed(_))));
@@ -226,25 +227,69 @@ fn too_large() {
 
 #[test]
 fn deep_nesting_does_not_overflow() {
-    let body = format!(r#"{{"object":"whatsapp_business_account","entry":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+    let body =
+        format!(r#"{{"object":"whatsapp_business_account","entry":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
     assert!(matches!(parse(body.as_bytes()), Err(WebhookError::Malformed(_))));
 }
 
 /// Random values built from the webhook's own vocabulary, so the walker sees plausible shapes.
 fn json_ish() -> impl Strategy<Value = Value> {
     let key = prop::sample::select(vec![
-        "object", "entry", "changes", "field", "value", "metadata", "phone_number_id", "contacts", "wa_id",
-        "profile", "name", "messages", "statuses", "id", "from", "timestamp", "type", "text", "body", "order",
-        "product_items", "product_retailer_id", "quantity", "item_price", "interactive", "button_reply",
-        "list_reply", "title", "context", "referred_product", "errors", "code", "status", "button", "payload",
+        "object",
+        "entry",
+        "changes",
+        "field",
+        "value",
+        "metadata",
+        "phone_number_id",
+        "contacts",
+        "wa_id",
+        "profile",
+        "name",
+        "messages",
+        "statuses",
+        "id",
+        "from",
+        "timestamp",
+        "type",
+        "text",
+        "body",
+        "order",
+        "product_items",
+        "product_retailer_id",
+        "quantity",
+        "item_price",
+        "interactive",
+        "button_reply",
+        "list_reply",
+        "title",
+        "context",
+        "referred_product",
+        "errors",
+        "code",
+        "status",
+        "button",
+        "payload",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
         any::<f64>().prop_map(Value::from),
-        prop::sample::select(vec!["messages", "whatsapp_business_account", "order", "text", "interactive",
-            "button_reply", "list_reply", "button", "read", "1e5", "-3"]).prop_map(Value::from),
+        prop::sample::select(vec![
+            "messages",
+            "whatsapp_business_account",
+            "order",
+            "text",
+            "interactive",
+            "button_reply",
+            "list_reply",
+            "button",
+            "read",
+            "1e5",
+            "-3"
+        ])
+        .prop_map(Value::from),
         ".*".prop_map(Value::from),
     ];
     leaf.prop_recursive(6, 64, 8, move |inner| {

@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `catalog import`, `pix …`.
 
 mod catalog;
+mod pix;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -26,18 +27,23 @@ enum Command {
     /// The product catalogue.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Pix BR Codes: encode, decode, QR.
+    #[command(subcommand)]
+    Pix(pix::PixCommand),
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = chatshop_config()?;
     match cli.command.unwrap_or(Command::Serve { no_demo: false }) {
-        Command::Serve { no_demo } => serve::serve(config, no_demo),
+        // Pure: needs no settings.
+        Command::Pix(command) => pix::run(command),
+        Command::Serve { no_demo } => serve::serve(chatshop_config()?, no_demo),
         Command::Migrate => {
+            let config = chatshop_config()?;
             let (_, applied) = crate::startup::prepare_database(&config)?;
             println!("{applied} migration(s) applied to {}", describe_database(&config.database_url));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Catalog(command) => catalog::run(config, command),
+        Command::Catalog(command) => catalog::run(chatshop_config()?, command),
     }
 }
 

@@ -195,7 +195,11 @@ pub struct WhatsAppRequest {
 #[utoipa::path(put, path = "/v1/shop/whatsapp", tag = "shops", security(("bearer" = [])), request_body = WhatsAppRequest,
     responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView), (status = 403, description = "not the owner"),
         (status = 409, description = "number connected to another shop")))]
-pub async fn put_whatsapp(caller: Caller, pool: web::Data<Pool>, body: web::Json<WhatsAppRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn put_whatsapp(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    body: web::Json<WhatsAppRequest>,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let body = body.into_inner();
     let settings = crate::shops::whatsapp::WhatsAppSettings::parse(

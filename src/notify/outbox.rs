@@ -100,7 +100,13 @@ pub fn claim_due(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Outbox
     })
 }
 
-fn settle(conn: &mut AnyConnection, id: Uuid, status: &str, error: Option<&str>, retry_at: Option<chrono::NaiveDateTime>) -> QueryResult<()> {
+fn settle(
+    conn: &mut AnyConnection,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+    retry_at: Option<chrono::NaiveDateTime>,
+) -> QueryResult<()> {
     let now = crate::db::now();
     diesel::update(outbox::table.find(id.to_string()))
         .set((

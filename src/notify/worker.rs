@@ -67,12 +67,21 @@ pub fn backoff(attempts: i32) -> chrono::TimeDelta {
 
 /// What to do with an entry after one try.
 enum Settle {
-    Sent { wa_message_id: Option<String> },
-    Retry { after: chrono::TimeDelta, error: String },
+    Sent {
+        wa_message_id: Option<String>,
+    },
+    Retry {
+        after: chrono::TimeDelta,
+        error: String,
+    },
     /// Meta refused a free-form message: the window is closed; try again as the template.
     RetryAsTemplate,
-    Waiting { reason: String },
-    Failed { error: String },
+    Waiting {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
 }
 
 async fn deliver(pool: &Pool, graph: &GraphClient, entry: OutboxEntry) {
@@ -131,7 +140,9 @@ async fn attempt(graph: &GraphClient, shop: &ChatShop, customer: Option<&Custome
     };
     match graph.send(phone_number_id, token, &body).await {
         Ok(sent) => Settle::Sent { wa_message_id: Some(sent.message_id) },
-        Err(GraphError::WindowClosed) if shop.template.is_some() && !matches!(message, OutboundMessage::Template { .. }) => {
+        Err(GraphError::WindowClosed)
+            if shop.template.is_some() && !matches!(message, OutboundMessage::Template { .. }) =>
+        {
             // Our clock thought the window open; Meta knows better. The next
             // attempt sees it closed and sends the template.
             Settle::RetryAsTemplate

@@ -64,29 +64,49 @@ impl WhatsAppSettings {
     ) -> Result<WhatsAppSettings, ShopError> {
         let access_token = access_token.trim();
         if access_token.is_empty() || access_token.len() > 1024 || access_token.contains(char::is_whitespace) {
-            return Err(ShopError::InvalidSetting { field: "access_token", reason: "must be Meta's access token".into() });
+            return Err(ShopError::InvalidSetting {
+                field: "access_token",
+                reason: "must be Meta's access token".into(),
+            });
         }
         let template = template
             .map(|(name, language)| {
-                let valid_name = !name.is_empty() && name.len() <= 512 && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-                let valid_language = (2..=8).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
+                let valid_name = !name.is_empty()
+                    && name.len() <= 512
+                    && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                let valid_language =
+                    (2..=8).contains(&language.len()) && language.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
                 match (valid_name, valid_language) {
                     (true, true) => Ok(Template { name: name.to_owned(), language: language.to_owned() }),
-                    (false, _) => Err(ShopError::InvalidSetting { field: "template.name", reason: "lower-case letters, digits and _".into() }),
-                    (_, false) => Err(ShopError::InvalidSetting { field: "template.language", reason: "a language code like pt_BR".into() }),
+                    (false, _) => Err(ShopError::InvalidSetting {
+                        field: "template.name",
+                        reason: "lower-case letters, digits and _".into(),
+                    }),
+                    (_, false) => Err(ShopError::InvalidSetting {
+                        field: "template.language",
+                        reason: "a language code like pt_BR".into(),
+                    }),
                 }
             })
             .transpose()?;
         Ok(WhatsAppSettings {
             phone_number_id: digits_id("phone_number_id", phone_number_id)?,
             access_token: access_token.to_owned(),
-            catalog_id: catalog_id.map(str::trim).filter(|c| !c.is_empty()).map(|c| digits_id("catalog_id", c)).transpose()?,
+            catalog_id: catalog_id
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(|c| digits_id("catalog_id", c))
+                .transpose()?,
             template,
         })
     }
 }
 
-pub fn save(conn: &mut AnyConnection, shop: ShopId, settings: &WhatsAppSettings) -> Result<WhatsAppSettingsView, ShopError> {
+pub fn save(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    settings: &WhatsAppSettings,
+) -> Result<WhatsAppSettingsView, ShopError> {
     let updated = diesel::update(shops::table.find(shop.to_string()))
         .set((
             shops::wa_phone_number_id.eq(&settings.phone_number_id),
@@ -112,7 +132,8 @@ pub fn save(conn: &mut AnyConnection, shop: ShopId, settings: &WhatsAppSettings)
     }
 }
 
-type ChatShopRow = (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+type ChatShopRow =
+    (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
 fn into_chat_shop(row: ChatShopRow) -> Option<ChatShop> {
     let (id, name, language, phone_number_id, access_token, catalog_id, template_name, template_language) = row;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::sync::OnceLock;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
+pub const APP_SECRET: &str = "meta-app-secret";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -92,11 +93,16 @@ pub fn test_config(database_url: &str) -> Config {
     config.demo = false;
     config.workers = Some(1);
     config.feed_body_limit = 4 * 1024 * 1024;
+    config.whatsapp_app_secret = Some(APP_SECRET.into());
+    config.whatsapp_verify_token = Some("verify-me".into());
+    // No Graph API unless a test starts its fake one.
+    config.whatsapp_graph_url = "http://127.0.0.1:9".into();
     config
 }
 
 pub struct TestApp {
     pub address: String,
+    pub pool: chatshop::db::Pool,
     pub engine: Engine,
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
@@ -128,9 +134,10 @@ impl TestApp {
         let app = Application::build(&config).expect("the app starts");
         let address = format!("http://{}", app.address);
         let handle = app.server_handle();
+        let pool = app.pool.clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { address, engine, client, handle, _database: database })
+        Some(TestApp { address, pool, engine, client, handle, _database: database })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -2,9 +2,12 @@
 //! once on SQLite and once on PostgreSQL.
 
 mod helpers;
+#[path = "../support/mod.rs"]
+mod support;
 
 mod auth;
 mod catalog_import;
 mod health;
 mod isolation;
 mod products;
+mod whatsapp;

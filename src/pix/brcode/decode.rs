@@ -6,74 +6,16 @@ use rust_decimal::Decimal;
 use super::amount::parse_amount;
 use super::crc::{crc16, parse_crc_hex};
 use super::error::{BrCodeError, FieldId};
-use super::key::{KeyType, MAX_KEY_CHARS, PixKey, Txid};
+use super::templates::{AdditionalData, MerchantAccount, additional_data, merchant_account, template};
 use super::text::{char_len, is_printable_ascii, push_header};
 use super::tlv::{SeenIds, Tlv, TlvReader};
-use super::{MAX_CITY_CHARS, MAX_NAME_CHARS, MAX_PAYLOAD_BYTES, PIX_GUI};
+use super::{MAX_CITY_CHARS, MAX_NAME_CHARS, MAX_PAYLOAD_BYTES};
 
 /// Field 01. "11": the code may be paid many times; "12": once (dynamic codes use it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PointOfInitiation {
     Static,
     Dynamic,
-}
-
-/// Template 26 (merchant account information) for Pix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MerchantAccount<'a> {
-    gui: &'a str,
-    key: Option<&'a str>,
-    description: Option<&'a str>,
-    url: Option<&'a str>,
-    unknown: Vec<Tlv<'a>>,
-}
-
-impl<'a> MerchantAccount<'a> {
-    /// As written: compared with `br.gov.bcb.pix` ignoring case.
-    pub fn gui(&self) -> &'a str {
-        self.gui
-    }
-    /// 26-01, exactly as written.
-    pub fn key(&self) -> Option<&'a str> {
-        self.key
-    }
-    /// The key's type, when 26-01 is a well-formed key of a known type.
-    pub fn key_type(&self) -> Option<KeyType> {
-        self.key.and_then(|key| PixKey::parse(key).ok()).map(|key| key.key_type())
-    }
-    /// 26-02, free text for the payer.
-    pub fn description(&self) -> Option<&'a str> {
-        self.description
-    }
-    /// 26-25, the location of a dynamic code (no scheme).
-    pub fn url(&self) -> Option<&'a str> {
-        self.url
-    }
-    /// Other sub-fields (e.g. 26-03, the Pix Saque/Troco service provider), in order.
-    pub fn unknown(&self) -> &[Tlv<'a>] {
-        &self.unknown
-    }
-}
-
-/// Template 62 (additional data).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdditionalData<'a> {
-    txid: &'a str,
-    unknown: Vec<Tlv<'a>>,
-}
-
-impl<'a> AdditionalData<'a> {
-    /// 62-05 as written: printable ASCII up to 25 chars. Published codes carry ids such as
-    /// `RP12345678-2019`, outside the Pix charset; [`Self::strict_txid`] applies that rule.
-    pub fn txid(&self) -> &'a str {
-        self.txid
-    }
-    pub fn strict_txid(&self) -> Option<Txid> {
-        Txid::parse(self.txid).ok()
-    }
-    pub fn unknown(&self) -> &[Tlv<'a>] {
-        &self.unknown
-    }
 }
 
 /// A decoded, validated BR Code. It borrows the payload; [`BrCode::to_payload`] writes it back
@@ -311,7 +253,7 @@ fn exact<'a>(value: &'a str, field: FieldId, wanted: &str, expected: &'static st
 }
 
 /// EMV "ans" fields: printable ASCII within a length bound.
-fn ascii_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeError> {
+pub(super) fn ascii_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeError> {
     if !is_printable_ascii(value) {
         return Err(BrCodeError::NonPrintable { field });
     }
@@ -322,8 +264,13 @@ fn ascii_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeErr
 }
 
 /// Name and description: UTF-8 is tolerated (seen in the wild), control characters are not.
-fn free_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeError> {
-    if value.chars().any(char::is_control) {
+pub(super) fn free_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeError> {
+    let has_control = if value.is_ascii() {
+        value.bytes().any(|byte| byte < 0x20 || byte == 0x7F)
+    } else {
+        value.chars().any(char::is_control)
+    };
+    if has_control {
         return Err(BrCodeError::NonPrintable { field });
     }
     let len = char_len(value);
@@ -331,60 +278,4 @@ fn free_text(value: &str, field: FieldId, max: usize) -> Result<&str, BrCodeErro
         return Err(BrCodeError::FieldTooLong { field, len, max });
     }
     Ok(value)
-}
-
-fn merchant_account(value: &str, offset: usize, ascii: bool) -> Result<MerchantAccount<'_>, BrCodeError> {
-    let mut reader = TlvReader::new(value, offset, Some(26), ascii);
-    let mut seen = SeenIds::default();
-    let (mut gui, mut key, mut description, mut url) = (None, None, None, None);
-    let mut unknown = Vec::new();
-    while let Some((sub, _)) = reader.next_field()? {
-        let field = reader.field_id(sub.id);
-        seen.insert(field, sub.id)?;
-        match sub.id {
-            0 if sub.value.eq_ignore_ascii_case(PIX_GUI) => gui = Some(sub.value),
-            0 => {
-                return Err(BrCodeError::WrongGui { found: sub.value.to_owned() });
-            }
-            1 => key = Some(ascii_text(sub.value, field, MAX_KEY_CHARS)?),
-            2 => description = Some(free_text(sub.value, field, 99)?),
-            25 => url = Some(ascii_text(sub.value, field, MAX_KEY_CHARS)?),
-            _ => unknown.push(sub),
-        }
-    }
-    Ok(MerchantAccount {
-        gui: gui.ok_or(BrCodeError::MissingField { field: FieldId::sub(26, 0) })?,
-        key,
-        description,
-        url,
-        unknown,
-    })
-}
-
-fn additional_data(value: &str, offset: usize, ascii: bool) -> Result<AdditionalData<'_>, BrCodeError> {
-    let mut reader = TlvReader::new(value, offset, Some(62), ascii);
-    let mut seen = SeenIds::default();
-    let mut txid = None;
-    let mut unknown = Vec::new();
-    while let Some((sub, _)) = reader.next_field()? {
-        let field = reader.field_id(sub.id);
-        seen.insert(field, sub.id)?;
-        match sub.id {
-            5 => txid = Some(ascii_text(sub.value, field, Txid::MAX_CHARS)?),
-            _ => unknown.push(sub),
-        }
-    }
-    Ok(AdditionalData { txid: txid.ok_or(BrCodeError::MissingField { field: FieldId::sub(62, 5) })?, unknown })
-}
-
-/// A template whose sub-fields are kept as they are (80, recurrence).
-fn template(value: &str, offset: usize, id: u8, ascii: bool) -> Result<Vec<Tlv<'_>>, BrCodeError> {
-    let mut reader = TlvReader::new(value, offset, Some(id), ascii);
-    let mut seen = SeenIds::default();
-    let mut fields = Vec::new();
-    while let Some((sub, _)) = reader.next_field()? {
-        seen.insert(reader.field_id(sub.id), sub.id)?;
-        fields.push(sub);
-    }
-    Ok(fields)
 }

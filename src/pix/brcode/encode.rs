@@ -7,7 +7,7 @@ use super::amount::{AmountText, canonical_amount};
 use super::crc::{crc_hex, crc16};
 use super::error::{BrCodeError, FieldId};
 use super::key::{MAX_KEY_CHARS, PixKey, Txid};
-use super::text::{ascii_len, for_each_ascii_byte, is_printable_ascii, push_header};
+use super::text::{ascii_len, is_printable_ascii, push_ascii, push_header};
 use super::{MAX_CITY_CHARS, MAX_NAME_CHARS, MAX_PAYLOAD_BYTES, PIX_GUI};
 
 /// Who receives the payment, as the payer's app shows it.
@@ -166,7 +166,7 @@ fn push_field(out: &mut String, id: u8, value: &str) {
 
 fn push_folded(out: &mut String, id: u8, (text, len): (&str, usize)) -> Result<(), BrCodeError> {
     push_header(out, id, len);
-    for_each_ascii_byte(text, FieldId::top(id), true, |byte| out.push(char::from(byte)))
+    push_ascii(out, text, FieldId::top(id), true)
 }
 
 fn write(plan: &Plan<'_>) -> Result<String, BrCodeError> {
@@ -197,7 +197,7 @@ fn write(plan: &Plan<'_>) -> Result<String, BrCodeError> {
             push_field(&mut out, 1, key);
             if let Some((text, len)) = description {
                 push_header(&mut out, 2, len);
-                for_each_ascii_byte(text, FieldId::sub(26, 2), false, |byte| out.push(char::from(byte)))?;
+                push_ascii(&mut out, text, FieldId::sub(26, 2), false)?;
             }
         }
         Account::Location(location) => push_field(&mut out, 25, location),

@@ -17,16 +17,18 @@ mod encode;
 mod error;
 mod json;
 mod key;
+mod templates;
 mod text;
 mod tlv;
 
 pub use amount::amount_to_string;
 pub use crc::crc16;
-pub use decode::{AdditionalData, BrCode, MerchantAccount, PointOfInitiation, decode};
+pub use decode::{BrCode, PointOfInitiation, decode};
 pub use encode::{DynamicCode, Merchant, PixCode, StaticCode, encode, encode_dynamic, encode_static};
 pub use error::{BrCodeError, FieldId, KeyError};
 pub use json::{DecodedJson, UnknownField};
 pub use key::{KeyType, PixKey, Txid};
+pub use templates::{AdditionalData, MerchantAccount};
 pub use text::transliterate;
 pub use tlv::Tlv;
 

@@ -86,9 +86,26 @@ pub fn for_each_ascii_byte(
 
 /// Length of `text` once transliterated (bytes = characters, since it is ASCII).
 pub fn ascii_len(text: &str, field: FieldId) -> Result<usize, BrCodeError> {
+    if text.is_ascii() {
+        return if is_printable_ascii(text) { Ok(text.len()) } else { Err(BrCodeError::NonPrintable { field }) };
+    }
     let mut len = 0;
     for_each_ascii_byte(text, field, false, |_| len += 1)?;
     Ok(len)
+}
+
+/// Appends the transliterated text; ASCII input (the common case) is copied in one go.
+/// Callers have measured it with [`ascii_len`], so it is known to be valid.
+pub fn push_ascii(out: &mut String, text: &str, field: FieldId, upper: bool) -> Result<(), BrCodeError> {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        if upper && let Some(written) = out.get_mut(start..) {
+            written.make_ascii_uppercase();
+        }
+        return Ok(());
+    }
+    for_each_ascii_byte(text, field, upper, |byte| out.push(char::from(byte)))
 }
 
 /// The transliterated text as a `String`: for callers that want to show what will be encoded.

@@ -43,6 +43,8 @@ impl<'a> TlvReader<'a> {
     }
 
     /// The next field, `None` at the end; any malformed id, length or value is an error.
+    /// Inlined so the (id, value) pair stays in registers instead of a large `Result` in memory.
+    #[inline(always)]
     pub fn next_field(&mut self) -> Result<Option<(Tlv<'a>, usize)>, BrCodeError> {
         if self.at_end() {
             return Ok(None);

@@ -1,0 +1,324 @@
+//! The WhatsApp channel end to end: signed webhooks in, replies out to a fake
+//! Graph API that speaks Meta's formats.
+
+use crate::helpers::{APP_SECRET, Engine, TestApp, TestShop, assert_problem, sample};
+use crate::support::fake_graph::{FakeGraph, RecordedRequest};
+use chatshop::db::schema::{chat_messages, customers, outbox};
+use diesel::prelude::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const PHONE_NUMBER_ID: &str = "106540352242922";
+const CATALOG_ID: &str = "194836987003835";
+const ANA: &str = "5511988887777";
+
+/// Declares a chat test on both databases, with a fake Graph API.
+macro_rules! chat_test {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+            async fn run(engine: Engine) {
+                let fake = FakeGraph::start().await;
+                let url = fake.url();
+                if let Some(app) = TestApp::spawn_with(engine, |c| c.whatsapp_graph_url = url).await {
+                    super::$name(app, fake).await;
+                }
+            }
+            #[tokio::test]
+            async fn sqlite() {
+                run(Engine::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                run(Engine::Postgres).await
+            }
+        }
+    };
+}
+
+async fn connected_bakery(app: &TestApp, template: Option<&str>) -> TestShop {
+    let shop = app.sign_up("Padaria Doce Lar", "dono@padaria.com.br").await;
+    assert_eq!(app.import(&shop.token, sample("padaria-doce-lar.csv"), "").await.status(), 200);
+    let mut settings =
+        json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-shop-token", "catalog_id": CATALOG_ID});
+    if let Some(name) = template {
+        settings["template"] = json!({"name": name, "language": "pt_BR"});
+    }
+    let response =
+        app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&shop.token).json(&settings).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let view: Value = response.json().await.unwrap();
+    assert!(view.get("access_token").is_none(), "the token is never returned");
+    shop
+}
+
+fn envelope(messages: Vec<Value>, contacts: Vec<Value>) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp",
+        "metadata": {"display_phone_number": "5511999990000", "phone_number_id": PHONE_NUMBER_ID},
+        "contacts": contacts, "messages": messages}}]}]})
+}
+
+fn text_from(from: &str, wamid: &str, text: &str) -> Value {
+    let now = chrono::Utc::now().timestamp().to_string();
+    envelope(
+        vec![json!({"from": from, "id": wamid, "timestamp": now, "type": "text", "text": {"body": text}})],
+        vec![json!({"profile": {"name": "Ana"}, "wa_id": from})],
+    )
+}
+
+async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
+    let raw = serde_json::to_vec(body).unwrap();
+    post_raw(app, raw.clone(), Some(chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &raw))).await
+}
+
+async fn post_raw(app: &TestApp, raw: Vec<u8>, signature: Option<String>) -> reqwest::Response {
+    let mut request =
+        app.client.post(app.url("/webhooks/whatsapp")).header("content-type", "application/json").body(raw);
+    if let Some(signature) = signature {
+        request = request.header("X-Hub-Signature-256", signature);
+    }
+    request.send().await.unwrap()
+}
+
+fn count(app: &TestApp, direction: &str) -> i64 {
+    let mut conn = app.pool.get().unwrap();
+    chat_messages::table.filter(chat_messages::direction.eq(direction)).count().get_result(&mut conn).unwrap()
+}
+
+fn body_text(request: &RecordedRequest) -> String {
+    let body = &request.body;
+    body["text"]["body"]
+        .as_str()
+        .or_else(|| body["interactive"]["body"]["text"].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn the_handshake_echoes_the_challenge_only_for_the_right_token(app: TestApp, _fake: FakeGraph) {
+    let ok = app
+        .client
+        .get(app.url("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    let wrong = app
+        .client
+        .get(app.url("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(wrong, 403, "verification_failed").await;
+}
+chat_test!(the_handshake_echoes_the_challenge_only_for_the_right_token);
+
+async fn a_catalogue_order_becomes_a_cart_priced_from_our_catalogue(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let order = envelope(
+        vec![
+            json!({"from": ANA, "id": "wamid.order1", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "order",
+            "order": {"catalog_id": CATALOG_ID, "text": "sem glúten?", "product_items": [
+                {"product_retailer_id": "BOLO-CHOC", "quantity": 2, "item_price": 1.0, "currency": "BRL"},
+                {"product_retailer_id": "NAO-EXISTE", "quantity": 1, "item_price": 5.0, "currency": "BRL"},
+                {"product_retailer_id": "COXINHA", "quantity": 3, "item_price": 7.5, "currency": "BRL"}]}}),
+        ],
+        vec![json!({"profile": {"name": "Ana"}, "wa_id": ANA})],
+    );
+    assert_eq!(post_signed(&app, &order).await.status(), 200);
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert_eq!(sent[0].path, format!("/v24.0/{PHONE_NUMBER_ID}/messages"));
+    assert_eq!(sent[0].bearer(), Some("EAAG-shop-token"));
+    assert_eq!(sent[0].body["to"], ANA);
+    assert_eq!(body_text(&sent[0]), "Item 2 (NAO-EXISTE): não existe mais no nosso catálogo.");
+    let summary = body_text(&sent[1]);
+    let bolo_and_coxinha = "Seu carrinho:\n• 2x Bolo de Chocolate com Brigadeiro (1,5 kg) — R$ 189,80\n• 3x Coxinha de Frango com Catupiry — R$ 28,50\n*Total: R$ 218,30*";
+    assert_eq!(summary, bolo_and_coxinha, "priced from our catalogue, not the client's item_price");
+    assert_eq!(sent[1].body["interactive"]["action"]["buttons"][0]["reply"]["id"], "pay");
+}
+chat_test!(a_catalogue_order_becomes_a_cart_priced_from_our_catalogue);
+
+async fn forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let raw = serde_json::to_vec(&text_from(ANA, "wamid.forged", "menu")).unwrap();
+    let forged = chatshop::chat::signature::sign(b"not the app secret", &raw);
+    assert_problem(post_raw(&app, raw.clone(), Some(forged)).await, 401, "invalid_signature").await;
+    assert_problem(post_raw(&app, raw.clone(), None).await, 401, "invalid_signature").await;
+    let mut tampered = raw.clone();
+    let signature = chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &raw);
+    tampered.extend_from_slice(b" ");
+    assert_problem(post_raw(&app, tampered, Some(signature)).await, 401, "invalid_signature").await;
+    let garbage = b"{not json".to_vec();
+    let signed_garbage = chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &garbage);
+    assert_problem(post_raw(&app, garbage, Some(signed_garbage)).await, 400, "malformed_json").await;
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    assert_problem(post_raw(&app, huge, Some("sha256=00".into())).await, 413, "body_too_large").await;
+    assert_eq!(count(&app, "in"), 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.requests().is_empty());
+}
+chat_test!(forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored);
+
+async fn a_redelivered_message_is_handled_once(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let message = text_from(ANA, "wamid.same", "2x BOLO-CHOC");
+    for _ in 0..3 {
+        assert_eq!(post_signed(&app, &message).await.status(), 200);
+    }
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(fake.requests().len(), 2, "one 'added' and one cart summary, once: {sent:#?}");
+    assert_eq!(count(&app, "in"), 1);
+    assert!(body_text(&fake.requests()[1]).contains("2x Bolo de Chocolate"));
+}
+chat_test!(a_redelivered_message_is_handled_once);
+
+async fn a_batch_of_fifty_messages_from_ten_customers_is_all_handled(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let now = chrono::Utc::now().timestamp().to_string();
+    let messages: Vec<Value> = (0..50)
+        .map(|i| json!({"from": format!("55119000000{:02}", i % 10), "id": format!("wamid.batch{i}"), "timestamp": now, "type": "text", "text": {"body": "ajuda"}}))
+        .collect();
+    let contacts: Vec<Value> = (0..10)
+        .map(|c| json!({"profile": {"name": format!("Cliente {c}")}, "wa_id": format!("55119000000{c:02}")}))
+        .collect();
+    assert_eq!(post_signed(&app, &envelope(messages, contacts)).await.status(), 200);
+    let sent = fake.wait_for_requests(50, Duration::from_secs(30)).await;
+    assert_eq!(count(&app, "in"), 50);
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(customers::table.count().get_result::<i64>(&mut conn).unwrap(), 10);
+    assert!(sent.iter().all(|r| body_text(r).starts_with("Olá, Cliente ")));
+}
+chat_test!(a_batch_of_fifty_messages_from_ten_customers_is_all_handled);
+
+async fn a_closed_window_switches_to_the_shops_template(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, Some("pedido_atualizado")).await;
+    fake.fail_next(400, 131047, "Re-engagement message");
+    assert_eq!(post_signed(&app, &text_from(ANA, "wamid.w1", "carrinho")).await.status(), 200);
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert_eq!(sent[0].body["type"], "text");
+    assert_eq!(sent[1].body["type"], "template");
+    assert_eq!(sent[1].body["template"]["name"], "pedido_atualizado");
+    let mut conn = app.pool.get().unwrap();
+    let closed: bool =
+        customers::table.filter(customers::wa_id.eq(ANA)).select(customers::window_closed).first(&mut conn).unwrap();
+    assert!(closed);
+}
+chat_test!(a_closed_window_switches_to_the_shops_template);
+
+async fn without_a_template_a_closed_window_holds_the_message_until_the_customer_writes(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    fake.fail_next(400, 131047, "Re-engagement message");
+    post_signed(&app, &text_from(ANA, "wamid.h1", "carrinho")).await;
+    fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let mut conn = app.pool.get().unwrap();
+    let waiting = || -> i64 {
+        outbox::table.filter(outbox::status.eq("waiting")).count().get_result(&mut app.pool.get().unwrap()).unwrap()
+    };
+    for _ in 0..100 {
+        if waiting() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting(), 1);
+    let status: String = chat_messages::table
+        .filter(chat_messages::direction.eq("out"))
+        .select(chat_messages::status)
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!(status, "waiting_window");
+    // The customer writes again: the held message goes out with the new reply.
+    post_signed(&app, &text_from(ANA, "wamid.h2", "ajuda")).await;
+    let sent = fake.wait_for_requests(3, Duration::from_secs(10)).await;
+    assert!(sent[1..].iter().any(|r| body_text(r).starts_with("Seu carrinho está vazio")));
+}
+chat_test!(without_a_template_a_closed_window_holds_the_message_until_the_customer_writes);
+
+async fn text_commands_unknown_skus_and_names(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let conversation = [
+        ("2x NAO-EXISTE", "Não encontrei \"NAO-EXISTE\". Envie *menu* para ver os produtos."),
+        (
+            "quero 2 pães de queijo",
+            "Qual destes?\n• Pão de Queijo Mineiro (6 unidades) (PAO-QUEIJO-6)\n• Pão de Queijo Congelado 1 kg (PAO-QUEIJO-CONG-1KG)\nEnvie por exemplo *1x PAO-QUEIJO-6*.",
+        ),
+        ("quero 2 pães de queijo mineiro", "Adicionado: 2x Pão de Queijo Mineiro (6 unidades)."),
+        ("remover PAO-QUEIJO-6", "Removido: Pão de Queijo Mineiro (6 unidades)."),
+        ("blá blá", "Não entendi. Envie *menu* para ver os produtos ou *ajuda* para ver o que posso fazer."),
+    ];
+    let mut expected_requests = 0;
+    for (i, (said, first_reply)) in conversation.iter().enumerate() {
+        post_signed(&app, &text_from(ANA, &format!("wamid.t{i}"), said)).await;
+        let before = expected_requests;
+        expected_requests += 1;
+        let sent = fake.wait_for_requests(expected_requests, Duration::from_secs(10)).await;
+        assert_eq!(body_text(&sent[before]), *first_reply, "after {said:?}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        expected_requests = fake.requests().len();
+    }
+}
+chat_test!(text_commands_unknown_skus_and_names);
+
+async fn stop_opts_out_and_voltar_opts_back_in(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    post_signed(&app, &text_from(ANA, "wamid.s1", "PARAR")).await;
+    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert!(body_text(&sent[0]).starts_with("Pronto: você não vai mais receber mensagens nossas"));
+    let opted_out = || -> bool {
+        customers::table
+            .filter(customers::wa_id.eq(ANA))
+            .select(customers::opted_out)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    assert!(opted_out());
+    post_signed(&app, &text_from(ANA, "wamid.s2", "voltar")).await;
+    fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert!(!opted_out());
+}
+chat_test!(stop_opts_out_and_voltar_opts_back_in);
+
+async fn statuses_are_recorded_and_unknown_numbers_acknowledged(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    post_signed(&app, &text_from(ANA, "wamid.q1", "ajuda")).await;
+    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    // The fake answers with ids "wamid.<n>"; find ours in the database once recorded.
+    let mut wamid = None;
+    for _ in 0..100 {
+        let mut conn = app.pool.get().unwrap();
+        wamid = chat_messages::table
+            .filter(chat_messages::direction.eq("out"))
+            .select(chat_messages::wa_message_id)
+            .first::<Option<String>>(&mut conn)
+            .unwrap();
+        if wamid.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let wamid = wamid.expect("the sent message carries Meta's id");
+    assert_eq!(sent.len(), 1);
+    let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "5511999990000", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [{"id": wamid, "status": "failed", "timestamp": "1750096325", "recipient_id": ANA,
+            "errors": [{"code": 131047, "title": "Re-engagement message"}]}]}}]}]});
+    assert_eq!(post_signed(&app, &status).await.status(), 200);
+    let mut conn = app.pool.get().unwrap();
+    let (state, error): (String, Option<String>) = chat_messages::table
+        .filter(chat_messages::wa_message_id.eq(&wamid))
+        .select((chat_messages::status, chat_messages::error))
+        .first(&mut conn)
+        .unwrap();
+    assert_eq!((state.as_str(), error.as_deref()), ("failed", Some("131047: Re-engagement message")));
+    let closed: bool =
+        customers::table.filter(customers::wa_id.eq(ANA)).select(customers::window_closed).first(&mut conn).unwrap();
+    assert!(closed, "131047 closes the conversation's window");
+
+    let mut stranger = text_from(ANA, "wamid.x", "menu");
+    stranger["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("999999");
+    assert_eq!(post_signed(&app, &stranger).await.status(), 200);
+    assert_eq!(count(&app, "in"), 1);
+}
+chat_test!(statuses_are_recorded_and_unknown_numbers_acknowledged);

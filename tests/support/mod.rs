@@ -1,0 +1,4 @@
+//! Shared helpers for integration tests. Each test crate uses a subset, hence the allow.
+#![allow(dead_code)]
+
+pub mod fake_graph;
