@@ -32,7 +32,7 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoLogin>, Demo
     let email = Email::parse(OWNER_EMAIL).map_err(|e| fail(&e))?;
     let owner = NewUser::prepare(email, &password, Role::Owner).map_err(|e| fail(&e))?;
     let evp_key = Uuid::new_v4().to_string();
-    let shop = NewShop::parse("Padaria Doce Lar", "São Paulo", &evp_key, "evp", Some(OWNER_EMAIL), None)
+    let shop = NewShop::parse("Padaria Doce Lar", "São Paulo", &evp_key, "evp", Some(OWNER_EMAIL), None, None)
         .map_err(|e| fail(&e))?;
     let (shop, _) = shops::create_with_owner(conn, &shop, &owner).map_err(|e| fail(&e))?;
     let report =

@@ -22,7 +22,8 @@ fn make_shop(database: &str) -> String {
     .unwrap();
     let mut conn = pool.get().unwrap();
     let shop =
-        chatshop::shops::NewShop::parse("Padaria", "São Paulo", "dono@padaria.com.br", "email", None, None).unwrap();
+        chatshop::shops::NewShop::parse("Padaria", "São Paulo", "dono@padaria.com.br", "email", None, None, None)
+            .unwrap();
     let owner = NewUser::prepare(
         chatshop::contact::Email::parse("dono@padaria.com.br").unwrap(),
         "a long password",
@@ -188,4 +189,35 @@ fn pix_qr_writes_a_scannable_png() {
     let grids = prepared.detect_grids();
     let (_, content) = grids[0].decode().unwrap();
     assert_eq!(content, payload.trim());
+}
+
+#[test]
+fn the_local_chat_talks_to_the_bot_through_the_webhook_path() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.db").to_string_lossy().into_owned();
+    let shop = make_shop(&db);
+    let imported =
+        chatshop(&db).args(["catalog", "import", "--shop", &shop, &sample("padaria-doce-lar.csv")]).output().unwrap();
+    assert!(imported.status.success());
+    let mut child = chatshop(&db)
+        .args(["chat", "--shop", &shop, "--as", "+55 11 98888-7777", "--name", "Ana"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    write!(child.stdin.take().unwrap(), "oi\nquero 2 bolos de chocolate\n2x NAO-EXISTE\n#clear\ncarrinho\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let replies: Vec<String> = String::from_utf8(output.stdout).unwrap().split("\n\n").map(str::to_owned).collect();
+    assert!(replies[0].starts_with("Olá, Ana! Aqui é a Padaria."), "{replies:#?}");
+    assert_eq!(replies[1], "Adicionado: 2x Bolo de Chocolate com Brigadeiro (1,5 kg).");
+    assert_eq!(
+        replies[2],
+        "Seu carrinho:\n• 2x Bolo de Chocolate com Brigadeiro (1,5 kg) — R$ 189,80\n*Total: R$ 189,80*\n[Pagar: #pay] [Ver produtos: #menu] [Limpar carrinho: #clear]"
+    );
+    assert_eq!(replies[3], "Não encontrei \"NAO-EXISTE\". Envie *menu* para ver os produtos.");
+    assert_eq!(replies[4], "Carrinho esvaziado.");
+    assert_eq!(replies[5], "Seu carrinho está vazio. Envie *menu* para ver os produtos.");
 }

@@ -185,5 +185,13 @@ pub fn find_product(conn: &mut AnyConnection, shop: ShopId, text: &str) -> Resul
     {
         return Ok(vec![product]);
     }
-    Ok(repo::search_words(conn, shop, text, 6)?)
+    let candidates = repo::search_words(conn, shop, text, 6)?;
+    // "bolo de chocolate" means the product named so, not every product that
+    // mentions both words: a unique name containing the whole phrase wins.
+    let phrase = repo::singular_phrase(text);
+    let named: Vec<&Product> = candidates.iter().filter(|p| crate::text::fold(&p.name).contains(&phrase)).collect();
+    match named.as_slice() {
+        [only] if candidates.len() > 1 => Ok(vec![(*only).clone()]),
+        _ => Ok(candidates),
+    }
 }

@@ -269,6 +269,11 @@ fn singular(word: &str) -> String {
     }
 }
 
+/// The words of `text` folded and made singular, as one phrase.
+pub fn singular_phrase(text: &str) -> String {
+    crate::text::fold(text).split_whitespace().map(singular).collect::<Vec<_>>().join(" ")
+}
+
 /// Products whose SKU and name contain every meaningful word of `text`,
 /// accents, case and plurals forgiven; at most `limit`.
 pub fn search_words(

@@ -162,13 +162,17 @@ fn keyword(words: &[&str]) -> Option<Command> {
         "carrinho" | "cart" | "sacola" | "cesta" | "basket" => Some(Command::Cart),
         "limpar" | "limpa" | "esvaziar" | "esvazia" | "clear" | "empty" => Some(Command::Clear),
         "pagar" | "pay" | "finalizar" | "checkout" => Some(Command::Pay),
-        "ajuda" | "help" | "socorro" => Some(Command::Help),
+        // A greeting is answered with what the bot can do.
+        "ajuda" | "help" | "socorro" | "oi" | "ola" | "oie" | "hi" | "hello" | "hey" | "inicio" => Some(Command::Help),
         "cancelar" | "cancel" => Some(Command::Cancel),
         _ => None,
     };
     match words {
         [w] => single(w),
         ["check", "out"] => Some(Command::Pay),
+        ["bom", "dia"] | ["boa", "tarde" | "noite"] | ["good", "morning" | "afternoon" | "evening"] => {
+            Some(Command::Help)
+        }
         ["remover" | "remove" | "tirar" | "tira" | "apagar", "tudo" | "all"] => Some(Command::Clear),
         ["fechar", noun] | ["fecha", noun] if CART_NOUNS.contains(noun) => Some(Command::Pay),
         [verb, noun] | [verb, _, noun] if CART_NOUNS.contains(noun) => match single(verb) {

@@ -193,12 +193,17 @@ fn opt_out_and_in_are_whole_message() {
 }
 
 #[test]
+fn greetings_get_the_help() {
+    for text in ["oi", "Olá!", "bom dia", "Boa noite", "hello"] {
+        assert_eq!(parse_command(text), Command::Help, "input {text:?}");
+    }
+}
+
+#[test]
 fn unknown() {
     for text in [
         "",
         "   ",
-        "oi",
-        "bom dia",
         "bolo",
         "quero",
         "add",

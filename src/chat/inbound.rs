@@ -96,3 +96,35 @@ fn apply_status(conn: &mut AnyConnection, status: &DeliveryStatus) -> Result<(),
     }
     Ok(())
 }
+
+/// What became of one webhook delivery.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Receipt {
+    pub handled: usize,
+    pub failed: usize,
+}
+
+/// The whole path of a webhook delivery: the signature on the raw bytes,
+/// then parsing, then each event. Used by the HTTP route and the local chat.
+pub fn receive(
+    conn: &mut AnyConnection,
+    app_secret: &[u8],
+    body: &[u8],
+    signature_header: Option<&str>,
+) -> Result<Receipt, ChatError> {
+    super::signature::verify(app_secret, body, signature_header)?;
+    let events = super::webhook::parse(body)?;
+    let mut receipt = Receipt::default();
+    for event in &events {
+        match handle_event(conn, event) {
+            Ok(_) => receipt.handled += 1,
+            Err(error) => {
+                // The others are kept; Meta re-delivers the batch and what was
+                // handled is recognised by its message id.
+                tracing::error!(%error, "a webhook event could not be handled");
+                receipt.failed += 1;
+            }
+        }
+    }
+    Ok(receipt)
+}

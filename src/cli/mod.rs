@@ -1,6 +1,7 @@
 //! The command line: `serve` (default), `migrate`, `catalog import`, `pix …`.
 
 mod catalog;
+mod chat;
 mod pix;
 mod serve;
 
@@ -27,6 +28,17 @@ enum Command {
     /// The product catalogue.
     #[command(subcommand)]
     Catalog(catalog::CatalogCommand),
+    /// Talk to a shop's bot from this terminal, as a WhatsApp customer would.
+    Chat {
+        #[arg(long)]
+        shop: crate::shops::ShopId,
+        /// The customer's WhatsApp number, like 5511988887777.
+        #[arg(long = "as", value_parser = parse_phone)]
+        customer: crate::contact::PhoneNumber,
+        /// The customer's profile name.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// Pix BR Codes: encode, decode, QR.
     #[command(subcommand)]
     Pix(pix::PixCommand),
@@ -44,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Catalog(command) => catalog::run(chatshop_config()?, command),
+        Command::Chat { shop, customer, name } => chat::run(chatshop_config()?, shop, customer, name),
     }
 }
 
@@ -69,4 +82,8 @@ pub fn describe_database(url: &str) -> String {
             format!("PostgreSQL {shown}")
         }
     }
+}
+
+fn parse_phone(text: &str) -> Result<crate::contact::PhoneNumber, String> {
+    crate::contact::PhoneNumber::parse(text).map_err(|e| e.to_string())
 }

@@ -48,6 +48,8 @@ pub struct SignUpRequest {
     pub pix: PixSettings,
     #[serde(default)]
     pub notify: NotifySettings,
+    /// The bot's language: `pt-BR` (default) or `en`.
+    pub language: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -110,6 +112,7 @@ pub async fn sign_up(
         &body.pix.key_type,
         body.notify.email.as_deref(),
         body.notify.whatsapp.as_deref(),
+        body.language.as_deref(),
     )?;
     let owner_email = parse_email(&body.owner.email)?;
     let (shop, owner) = with_db(&pool, move |conn| {

@@ -1,7 +1,7 @@
 //! Meta's webhook: the verification handshake and signed deliveries.
 
 use super::{ApiError, read_bounded, with_db};
-use crate::chat::{ChatError, inbound, signature, webhook};
+use crate::chat::inbound;
 use crate::db::Pool;
 use crate::notify::worker::Wake;
 use actix_web::http::StatusCode;
@@ -64,24 +64,11 @@ pub async fn receive(
         ));
     };
     let body = read_bounded(payload, MAX_WEBHOOK_BYTES).await?;
-    let header = req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok());
-    signature::verify(secret.as_bytes(), &body, header).map_err(ChatError::from)?;
-    let events = webhook::parse(&body).map_err(ChatError::from)?;
-    let outcomes = with_db(&pool, move |conn| {
-        let mut failures = 0;
-        for event in &events {
-            if let Err(error) = inbound::handle_event(conn, event) {
-                // The others are kept; Meta re-delivers the batch and what
-                // was handled is recognised by its message id.
-                tracing::error!(%error, "a webhook event could not be handled");
-                failures += 1;
-            }
-        }
-        Ok(failures)
-    })
-    .await?;
+    let header = req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let receipt =
+        with_db(&pool, move |conn| Ok(inbound::receive(conn, secret.as_bytes(), &body, header.as_deref())?)).await?;
     wake.now();
-    if outcomes > 0 {
+    if receipt.failed > 0 {
         return Err(ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "some events were not handled"));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ok"})))

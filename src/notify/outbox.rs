@@ -157,3 +157,14 @@ pub fn status_counts(conn: &mut AnyConnection, shop: ShopId) -> QueryResult<Vec<
         .order(outbox::status)
         .load(conn)
 }
+
+/// Marks as delivered what a local chat has shown to its customer.
+pub fn settle_local(conn: &mut AnyConnection, shop: ShopId, recipient: &str) -> QueryResult<usize> {
+    let now = crate::db::now();
+    diesel::update(outbox::table)
+        .filter(outbox::shop_id.eq(shop.to_string()))
+        .filter(outbox::recipient.eq(recipient))
+        .filter(outbox::status.eq("pending"))
+        .set((outbox::status.eq("sent"), outbox::updated_at.eq(now)))
+        .execute(conn)
+}

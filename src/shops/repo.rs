@@ -64,6 +64,8 @@ pub struct Shop {
 /// A shop's sign-up details, each already parsed.
 pub struct NewShop {
     pub name: String,
+    /// The chat's language: `pt-BR` (default) or `en`.
+    pub language: &'static str,
     pub city: String,
     pub pix_key: PixKey,
     pub notify: ShopContacts,
@@ -77,7 +79,13 @@ impl NewShop {
         declared_key_type: &str,
         notify_email: Option<&str>,
         notify_whatsapp: Option<&str>,
+        language: Option<&str>,
     ) -> Result<NewShop, ShopError> {
+        let language = match language.map(|l| l.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("pt-br" | "pt" | "pt_br") => "pt-BR",
+            Some("en" | "en-us" | "en_us" | "en-gb") => "en",
+            Some(_) => return Err(ShopError::InvalidSetting { field: "language", reason: "pt-BR or en".into() }),
+        };
         let notify = ShopContacts {
             email: present(notify_email)
                 .map(Email::parse)
@@ -98,7 +106,7 @@ impl NewShop {
         if !pix_key.key_type().as_str().eq_ignore_ascii_case(declared_key_type.trim()) {
             return Err(mismatch());
         }
-        Ok(NewShop { name, city, pix_key, notify })
+        Ok(NewShop { name, language, city, pix_key, notify })
     }
 }
 
@@ -131,7 +139,7 @@ pub fn create_with_owner(conn: &mut AnyConnection, shop: &NewShop, owner: &NewUs
                 shops::pix_key_type.eq(shop.pix_key.key_type().as_str()),
                 shops::notify_email.eq(shop.notify.email.as_ref().map(Email::as_str)),
                 shops::notify_whatsapp.eq(shop.notify.whatsapp.as_ref().map(PhoneNumber::as_str)),
-                shops::language.eq("pt-BR"),
+                shops::language.eq(shop.language),
                 shops::created_at.eq(now),
                 shops::updated_at.eq(now),
             ))

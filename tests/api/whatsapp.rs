@@ -322,3 +322,31 @@ async fn statuses_are_recorded_and_unknown_numbers_acknowledged(app: TestApp, fa
     assert_eq!(count(&app, "in"), 1);
 }
 chat_test!(statuses_are_recorded_and_unknown_numbers_acknowledged);
+
+async fn an_english_shop_answers_in_english(app: TestApp, fake: FakeGraph) {
+    let mut body = crate::helpers::shop_body("Ipanema Swim", "owner@ipanema.com.br");
+    body["language"] = json!("en");
+    let response = app.client.post(app.url("/v1/shops")).json(&body).send().await.unwrap();
+    assert_eq!(response.status(), 201);
+    let token = response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned();
+    app.import(&token, "id,title,price\nBIKINI-1,Bikini,1234.50 BRL\n", "").await;
+    let settings = json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-shop-token"});
+    app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&token).json(&settings).send().await.unwrap();
+    post_signed(&app, &text_from(ANA, "wamid.en1", "add 2 bikini")).await;
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert_eq!(body_text(&sent[0]), "Added: 2x Bikini.");
+    assert_eq!(body_text(&sent[1]), "Your cart:\n• 2x Bikini — R$2,469.00\n*Total: R$2,469.00*");
+    let bad = app
+        .client
+        .post(app.url("/v1/shops"))
+        .json(&{
+            let mut b = crate::helpers::shop_body("X", "x@x.com.br");
+            b["language"] = json!("klingon");
+            b
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_problem(bad, 422, "invalid_field").await;
+}
+chat_test!(an_english_shop_answers_in_english);
