@@ -7,7 +7,7 @@ use super::message::{OutboundMessage, ProductSection, ReplyButton};
 use super::replies::{Language, OrderLineProblem, Replies};
 use super::webhook::{InboundMessage, MessageBody, OrderItem, ReferredProduct};
 use crate::cart::{self, AddOutcome, Cart};
-use crate::catalog::{Product, Sku, repo};
+use crate::catalog::{Availability, Product, Sku, repo};
 use crate::customers::{self, Customer};
 use crate::db::AnyConnection;
 use crate::shops::whatsapp::ChatShop;
@@ -162,7 +162,9 @@ impl<'a> Bot<'a> {
             let problem = match cart::add(conn, shop, customer, &product, item.quantity)? {
                 AddOutcome::Added { .. } => None,
                 AddOutcome::Limited { asked, added, .. } => Some(OrderLineProblem::Limited { name, asked, added }),
-                AddOutcome::OutOfStock => Some(OrderLineProblem::SoldOut(name)),
+                AddOutcome::OutOfStock | AddOutcome::Unavailable(Availability::OutOfStock) => {
+                    Some(OrderLineProblem::SoldOut(name))
+                }
                 AddOutcome::Unavailable(_) => Some(OrderLineProblem::Unavailable(name)),
             };
             if let Some(problem) = problem {

@@ -350,3 +350,58 @@ async fn an_english_shop_answers_in_english(app: TestApp, fake: FakeGraph) {
     assert_problem(bad, 422, "invalid_field").await;
 }
 chat_test!(an_english_shop_answers_in_english);
+
+async fn every_problem_line_of_a_catalogue_cart_is_named(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let order = envelope(
+        vec![
+            json!({"from": ANA, "id": "wamid.order2", "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "order",
+            "order": {"catalog_id": CATALOG_ID, "product_items": [
+                {"product_retailer_id": "PUDIM-LEITE", "quantity": 10, "item_price": 64.9, "currency": "BRL"},
+                {"product_retailer_id": "PAO-ITALIANO", "quantity": 1, "item_price": 15.9, "currency": "BRL"},
+                {"product_retailer_id": "CAFE-EXPRESSO", "quantity": 2, "item_price": 7.5, "currency": "BRL"}]}}),
+        ],
+        vec![json!({"profile": {"name": "Ana"}, "wa_id": ANA})],
+    );
+    post_signed(&app, &order).await;
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert_eq!(
+        body_text(&sent[0]),
+        "Item 1 (Pudim de Leite Condensado (inteiro)): você pediu 10, só temos 6; coloquei 6.\nItem 2 (Pão Italiano de Fermentação Natural): esgotado."
+    );
+    assert!(
+        body_text(&sent[1])
+            .contains("• 6x Pudim de Leite Condensado (inteiro) — R$ 389,40\n• 2x Café Expresso — R$ 15,00")
+    );
+}
+chat_test!(every_problem_line_of_a_catalogue_cart_is_named);
+
+async fn a_failed_send_is_retried_and_a_refused_one_recorded_as_failed(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    fake.fail_next(500, 1, "An unknown error occurred");
+    post_signed(&app, &text_from(ANA, "wamid.r1", "ajuda")).await;
+    // The first try fails; the retry, after the backoff, gets through.
+    let sent = fake.wait_for_requests(2, Duration::from_secs(15)).await;
+    assert_eq!(sent[0].body, sent[1].body);
+    fake.fail_next(400, 100, "Invalid parameter");
+    post_signed(&app, &text_from(ANA, "wamid.r2", "limpar")).await;
+    fake.wait_for_requests(3, Duration::from_secs(10)).await;
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        let mut conn = app.pool.get().unwrap();
+        failed = chat_messages::table
+            .filter(chat_messages::status.eq("failed"))
+            .select(chat_messages::error)
+            .load::<Option<String>>(&mut conn)
+            .unwrap();
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed.len(), 1);
+    assert!(failed[0].as_deref().unwrap_or_default().contains("Invalid parameter"), "{failed:?}");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(fake.requests().len(), 3, "a refused message is not retried");
+}
+chat_test!(a_failed_send_is_retried_and_a_refused_one_recorded_as_failed);
