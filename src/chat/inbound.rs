@@ -7,6 +7,7 @@ use super::conversation;
 use super::webhook::{DeliveryStatus, InboundEvent, InboundMessage, StatusKind};
 use crate::customers;
 use crate::db::AnyConnection;
+use diesel::Connection;
 use crate::notify::outbox;
 use crate::shops::whatsapp::{self, ChatShop};
 
@@ -42,12 +43,13 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
                 tracing::warn!(phone_number_id, "webhook for a number no shop has connected; acknowledged");
                 return Ok(Outcome::UnknownNumber);
             };
-            crate::db::write_transaction(conn, |conn| {
+            // A savepoint inside the delivery's transaction (see `receive`).
+            conn.transaction(|conn| {
                 handle_message(conn, &shop, contact.profile_name.as_deref(), message)
             })
         }
         InboundEvent::Status { status, .. } => {
-            apply_status(conn, status)?;
+            conn.transaction(|conn| apply_status(conn, status))?;
             Ok(Outcome::StatusApplied)
         }
     }
