@@ -32,6 +32,9 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/v1/products/{id}", "delete"),
         ("/v1/catalog/import", "post"),
         ("/v1/catalog/feed.csv", "get"),
+        ("/v1/shop/whatsapp", "put"),
+        ("/webhooks/whatsapp", "get"),
+        ("/webhooks/whatsapp", "post"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");
