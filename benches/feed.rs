@@ -7,7 +7,9 @@ use chatshop::catalog::{ImportOptions, feed, import_feed};
 use std::time::Instant;
 
 fn generated_feed(rows: usize) -> Vec<u8> {
-    let mut text = String::from("id,title,description,availability,condition,price,link,image_link,brand,quantity_to_sell_on_facebook,product_type\n");
+    let mut text = String::from(
+        "id,title,description,availability,condition,price,link,image_link,brand,quantity_to_sell_on_facebook,product_type\n",
+    );
     for i in 0..rows {
         text.push_str(&format!(
             "SKU-{i:06},Produto nº {i} — pão açaí e café,\"Descrição \"\"especial\"\", item {i}, com vírgulas\",in stock,new,{}.{:02} BRL,https://loja.com.br/p/{i},https://loja.com.br/img/{i}.jpg,Loja,{},Mercearia > Geral\n",
@@ -42,7 +44,8 @@ fn main() {
     let pool = chatshop::db::connect(&url, 2).expect("pool");
     let mut conn = pool.get().expect("connection");
     chatshop::db::migrate(&mut conn).expect("migrate");
-    let shop = chatshop::shops::NewShop::parse("Loja", "Recife", "loja@loja.com.br", "email", None, None, None).expect("shop");
+    let shop =
+        chatshop::shops::NewShop::parse("Loja", "Recife", "loja@loja.com.br", "email", None, None, None).expect("shop");
     let email = chatshop::contact::Email::parse("loja@loja.com.br").expect("email");
     let owner = NewUser::prepare(email, "a long password", Role::Owner).expect("owner");
     let (shop, _) = chatshop::shops::create_with_owner(&mut conn, &shop, &owner).expect("create");

@@ -7,9 +7,9 @@ use super::conversation;
 use super::webhook::{DeliveryStatus, InboundEvent, InboundMessage, StatusKind};
 use crate::customers;
 use crate::db::AnyConnection;
-use diesel::Connection;
 use crate::notify::outbox;
 use crate::shops::whatsapp::{self, ChatShop};
+use diesel::Connection;
 
 /// Meta's code for "the 24-hour customer-service window is closed".
 pub const WINDOW_CLOSED: i64 = 131047;
@@ -44,9 +44,7 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
                 return Ok(Outcome::UnknownNumber);
             };
             // A savepoint inside the delivery's transaction (see `receive`).
-            conn.transaction(|conn| {
-                handle_message(conn, &shop, contact.profile_name.as_deref(), message)
-            })
+            conn.transaction(|conn| handle_message(conn, &shop, contact.profile_name.as_deref(), message))
         }
         InboundEvent::Status { status, .. } => {
             conn.transaction(|conn| apply_status(conn, status))?;
