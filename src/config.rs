@@ -22,6 +22,8 @@ pub struct Config {
     /// Absent: mail is written as .eml files to `mail_dir`.
     pub smtp_url: Option<String>,
     pub mail_dir: PathBuf,
+    /// The sender of the shop's notifications.
+    pub mail_from: String,
     /// When set, opening a shop needs `Authorization: Bearer <admin token>`.
     pub admin_token: Option<String>,
     /// Create a demo shop on an empty database.
@@ -91,6 +93,7 @@ impl Config {
             whatsapp_api_version: lookup("WHATSAPP_API_VERSION").unwrap_or_else(|| "v24.0".into()),
             smtp_url: lookup("SMTP_URL"),
             mail_dir: lookup("CHATSHOP_MAIL_DIR").map_or_else(|| PathBuf::from("mail"), PathBuf::from),
+            mail_from: lookup("CHATSHOP_MAIL_FROM").unwrap_or_else(|| "chatshop <no-reply@chatshop.local>".into()),
             admin_token: lookup("CHATSHOP_ADMIN_TOKEN"),
             demo,
             json_body_limit: parsed(&lookup, "CHATSHOP_JSON_LIMIT_BYTES", 64 * 1024)?,

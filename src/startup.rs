@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
 use crate::http::{self, BodyLimits};
+use crate::notify::email::Mailer;
 use crate::notify::worker::{self, Wake};
 use actix_web::dev::Server;
 use actix_web::{App, HttpMessage, HttpServer, web};
@@ -18,6 +19,8 @@ pub enum StartupError {
     Db(#[from] db::DbError),
     #[error(transparent)]
     Demo(#[from] demo::DemoError),
+    #[error(transparent)]
+    Mail(#[from] crate::notify::email::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -74,8 +77,12 @@ impl Application {
         });
         let wake = Wake::default();
         if config.run_worker {
-            let graph = GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version);
-            worker::spawn(pool.clone(), graph, wake.clone());
+            let channels = worker::Channels {
+                graph: GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version),
+                mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_dir)?,
+                mail_from: config.mail_from.clone(),
+            };
+            worker::spawn(pool.clone(), channels, wake.clone());
         }
         let wake = web::Data::new(wake);
         let mut server = HttpServer::new(move || {

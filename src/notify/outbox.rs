@@ -168,3 +168,13 @@ pub fn settle_local(conn: &mut AnyConnection, shop: ShopId, recipient: &str) -> 
         .set((outbox::status.eq("sent"), outbox::updated_at.eq(now)))
         .execute(conn)
 }
+
+/// How many messages to this recipient wait for their window to reopen.
+pub fn waiting_count(conn: &mut AnyConnection, shop: ShopId, recipient: &str) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::shop_id.eq(shop.to_string()))
+        .filter(outbox::recipient.eq(recipient))
+        .filter(outbox::status.eq("waiting"))
+        .count()
+        .get_result(conn)
+}

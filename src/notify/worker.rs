@@ -1,6 +1,7 @@
 //! Delivers the outbox: claims due entries, sends them, and records the
 //! outcome; retries with backoff what may succeed later.
 
+use super::email::{CHANNEL_EMAIL, Email, Mailer};
 use super::outbox::{self, OutboxEntry};
 use crate::chat::conversation;
 use crate::chat::graph::{GraphClient, GraphError};
@@ -30,7 +31,14 @@ impl Wake {
     }
 }
 
-pub fn spawn(pool: Pool, graph: GraphClient, wake: Wake) -> tokio::task::JoinHandle<()> {
+/// What the worker delivers with.
+pub struct Channels {
+    pub graph: GraphClient,
+    pub mailer: Mailer,
+    pub mail_from: String,
+}
+
+pub fn spawn(pool: Pool, channels: Channels, wake: Wake) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let claim_pool = pool.clone();
@@ -42,7 +50,7 @@ pub fn spawn(pool: Pool, graph: GraphClient, wake: Wake) -> tokio::task::JoinHan
             match claimed {
                 Ok(Ok(entries)) if !entries.is_empty() => {
                     for entry in entries {
-                        deliver(&pool, &graph, entry).await;
+                        deliver(&pool, &channels, entry).await;
                     }
                 }
                 Ok(Err(error)) => {
@@ -84,7 +92,11 @@ enum Settle {
     },
 }
 
-async fn deliver(pool: &Pool, graph: &GraphClient, entry: OutboxEntry) {
+async fn deliver(pool: &Pool, channels: &Channels, entry: OutboxEntry) {
+    if entry.channel == CHANNEL_EMAIL {
+        let settle = send_email(channels, &entry).await;
+        return record_outcome(pool, entry, settle).await;
+    }
     let context = {
         let pool = pool.clone();
         let (shop, recipient) = (entry.shop_id, entry.recipient.clone());
@@ -97,10 +109,28 @@ async fn deliver(pool: &Pool, graph: &GraphClient, entry: OutboxEntry) {
         .await
     };
     let settle = match context {
-        Ok(Ok((shop, customer))) => attempt(graph, &shop, customer.as_ref(), &entry).await,
+        Ok(Ok((shop, customer))) => attempt(&channels.graph, &shop, customer.as_ref(), &entry).await,
         Ok(Err(error)) => Settle::Retry { after: backoff(entry.attempts), error },
         Err(join) => Settle::Retry { after: backoff(entry.attempts), error: join.to_string() },
     };
+    record_outcome(pool, entry, settle).await;
+}
+
+async fn send_email(channels: &Channels, entry: &OutboxEntry) -> Settle {
+    let email: Email = match serde_json::from_str(&entry.payload) {
+        Ok(email) => email,
+        Err(e) => return Settle::Failed { error: format!("unreadable outbox payload: {e}") },
+    };
+    match channels.mailer.send(&channels.mail_from, &email).await {
+        Ok(()) => Settle::Sent { wa_message_id: None },
+        Err(error) if error.is_retryable() && entry.attempts < MAX_ATTEMPTS => {
+            Settle::Retry { after: backoff(entry.attempts), error: error.to_string() }
+        }
+        Err(error) => Settle::Failed { error: error.to_string() },
+    }
+}
+
+async fn record_outcome(pool: &Pool, entry: OutboxEntry, settle: Settle) {
     let pool = pool.clone();
     let recorded = tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
@@ -181,6 +211,7 @@ fn record(conn: &mut AnyConnection, entry: &OutboxEntry, settle: Settle) -> dies
                 outbox::retry_at(conn, entry.id, crate::db::now(), &GraphError::WindowClosed.to_string())?;
             }
             Settle::Waiting { reason } => {
+                tell_shop_a_reply_waits(conn, entry)?;
                 outbox::mark_waiting(conn, entry.id, &reason)?;
                 if let Some(id) = message {
                     conversation::set_outbound_state(conn, id, "waiting_window", None, Some(&reason))?;
@@ -204,4 +235,41 @@ fn close_window(conn: &mut AnyConnection, entry: &OutboxEntry) -> diesel::QueryR
         Some(customer) => customers::mark_window_closed(conn, entry.shop_id, customer.id),
         None => Ok(()),
     }
+}
+
+/// The first reply held for a customer tells the shop by e-mail, once per
+/// spell of waiting, so it can configure a template or reach out itself.
+fn tell_shop_a_reply_waits(conn: &mut AnyConnection, entry: &OutboxEntry) -> diesel::QueryResult<()> {
+    if outbox::waiting_count(conn, entry.shop_id, &entry.recipient)? > 0 {
+        return Ok(());
+    }
+    let Ok(shop) = crate::shops::get(conn, entry.shop_id) else { return Ok(()) };
+    let Some(to) = shop.notify.email else { return Ok(()) };
+    let customer = customers::find(conn, entry.shop_id, &entry.recipient)?;
+    let who = match customer.and_then(|c| c.profile_name) {
+        Some(name) => format!("{name} (+{})", entry.recipient),
+        None => format!("+{}", entry.recipient),
+    };
+    let english = shop.language.starts_with("en");
+    let email = if english {
+        Email {
+            to: to.to_string(),
+            subject: format!("A reply to {who} is waiting"),
+            text: format!(
+                "Your WhatsApp reply to {who} could not be sent: more than 24 hours have passed since the customer's last message, and {} has no approved WhatsApp template set.\n\nIt will go out when the customer writes again. To reach customers outside the 24-hour window, set a template with PUT /v1/shop/whatsapp.",
+                shop.name
+            ),
+        }
+    } else {
+        Email {
+            to: to.to_string(),
+            subject: format!("Resposta para {who} está esperando"),
+            text: format!(
+                "A resposta no WhatsApp para {who} não pôde ser enviada: passaram-se mais de 24 horas desde a última mensagem do cliente, e a {} não tem um template aprovado do WhatsApp configurado.\n\nEla será enviada quando o cliente escrever de novo. Para falar com clientes fora da janela de 24 horas, configure um template em PUT /v1/shop/whatsapp.",
+                shop.name
+            ),
+        }
+    };
+    let payload = serde_json::to_string(&email).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    outbox::enqueue(conn, entry.shop_id, CHANNEL_EMAIL, None, &email.to, &payload).map(drop)
 }

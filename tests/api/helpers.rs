@@ -106,6 +106,8 @@ pub struct TestApp {
     pub engine: Engine,
     pub client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
+    /// Where mail goes when no SMTP server is set.
+    pub mail_dir: tempfile::TempDir,
     // Dropped last: the server lets go of its connections first.
     _database: TestDatabase,
 }
@@ -130,6 +132,8 @@ impl TestApp {
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let database = TestDatabase::create(engine)?;
         let mut config = test_config(database.url());
+        let mail_dir = tempfile::tempdir().expect("mail dir");
+        config.mail_dir = mail_dir.path().to_owned();
         adjust(&mut config);
         let app = Application::build(&config).expect("the app starts");
         let address = format!("http://{}", app.address);
@@ -137,7 +141,7 @@ impl TestApp {
         let pool = app.pool.clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { address, pool, engine, client, handle, _database: database })
+        Some(TestApp { address, pool, engine, client, handle, mail_dir, _database: database })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -260,4 +264,20 @@ macro_rules! on_both_databases {
             }
         }
     };
+}
+
+impl TestApp {
+    /// The `.eml` files written to the mail folder, waiting up to `timeout` for `n`.
+    pub async fn mail_files(&self, n: usize, timeout: std::time::Duration) -> Vec<String> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let files: Vec<String> = std::fs::read_dir(self.mail_dir.path())
+                .map(|dir| dir.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
+                .unwrap_or_default();
+            if files.len() >= n || std::time::Instant::now() >= deadline {
+                return files;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }

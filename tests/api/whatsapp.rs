@@ -229,6 +229,10 @@ async fn without_a_template_a_closed_window_holds_the_message_until_the_customer
         .first(&mut conn)
         .unwrap();
     assert_eq!(status, "waiting_window");
+    // The shop is told, once, by e-mail (written to the mail folder here).
+    let mail = app.mail_files(1, Duration::from_secs(10)).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].contains("To: dono@padaria.com.br"), "{}", mail[0]);
     // The customer writes again: the held message goes out with the new reply.
     post_signed(&app, &text_from(ANA, "wamid.h2", "ajuda")).await;
     let sent = fake.wait_for_requests(3, Duration::from_secs(10)).await;
@@ -405,3 +409,49 @@ async fn a_failed_send_is_retried_and_a_refused_one_recorded_as_failed(app: Test
     assert_eq!(fake.requests().len(), 3, "a refused message is not retried");
 }
 chat_test!(a_failed_send_is_retried_and_a_refused_one_recorded_as_failed);
+
+async fn the_shop_is_told_over_smtp_when_a_reply_must_wait(engine: Engine) {
+    let fake = FakeGraph::start().await;
+    let sink = crate::support::smtp_sink::SmtpSink::start().await;
+    let (graph, smtp) = (fake.url(), sink.url());
+    let Some(app) = TestApp::spawn_with(engine, |c| {
+        c.whatsapp_graph_url = graph;
+        c.smtp_url = Some(smtp);
+    })
+    .await
+    else {
+        return;
+    };
+    let mut body = crate::helpers::shop_body("Ipanema Swim", "owner@ipanema.com.br");
+    body["language"] = json!("en");
+    let token = app.client.post(app.url("/v1/shops")).json(&body).send().await.unwrap().json::<Value>().await.unwrap()
+        ["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let settings = json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-shop-token"});
+    app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&token).json(&settings).send().await.unwrap();
+    app.import(&token, "id,title,price\nBIKINI-1,Bikini,120.00 BRL\n", "").await;
+    // Two replies ("added" and the cart); Meta refuses the first, the second is held without trying.
+    fake.fail_next(400, 131047, "Re-engagement message");
+    post_signed(&app, &text_from(ANA, "wamid.m1", "add 2 BIKINI-1")).await;
+    let mail = sink.wait_for(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.received().len(), 1, "told once, not once per held message");
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(mail[0].to, ["<owner@ipanema.com.br>"]);
+    assert!(mail[0].data.contains("Subject: A reply to Ana (+5511988887777) is waiting"), "{}", mail[0].data);
+    assert!(mail[0].data.contains("Content-Type: text/html"), "plain text and HTML");
+}
+
+mod the_shop_is_told_over_smtp {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        the_shop_is_told_over_smtp_when_a_reply_must_wait(Engine::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        the_shop_is_told_over_smtp_when_a_reply_must_wait(Engine::Postgres).await
+    }
+}
