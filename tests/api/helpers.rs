@@ -148,6 +148,18 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// A second process on the same database, as a platform runs several.
+    pub async fn second_process(&self, adjust: impl FnOnce(&mut Config)) -> (String, actix_web::dev::ServerHandle) {
+        let mut config = test_config(self._database.url());
+        config.mail_dir = self.mail_dir.path().to_owned();
+        adjust(&mut config);
+        let app = Application::build(&config).expect("the second process starts");
+        let address = format!("http://{}", app.address);
+        let handle = app.server_handle();
+        tokio::spawn(app.run_until_stopped());
+        (address, handle)
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
         self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
     }

@@ -73,8 +73,12 @@ async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
 }
 
 async fn post_raw(app: &TestApp, raw: Vec<u8>, signature: Option<String>) -> reqwest::Response {
+    post_raw_to(app, &app.address, raw, signature).await
+}
+
+async fn post_raw_to(app: &TestApp, address: &str, raw: Vec<u8>, signature: Option<String>) -> reqwest::Response {
     let mut request =
-        app.client.post(app.url("/webhooks/whatsapp")).header("content-type", "application/json").body(raw);
+        app.client.post(format!("{address}/webhooks/whatsapp")).header("content-type", "application/json").body(raw);
     if let Some(signature) = signature {
         request = request.header("X-Hub-Signature-256", signature);
     }
@@ -455,3 +459,35 @@ mod the_shop_is_told_over_smtp {
         the_shop_is_told_over_smtp_when_a_reply_must_wait(Engine::Postgres).await
     }
 }
+
+async fn two_processes_on_one_database_send_each_reply_once(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let graph = fake.url();
+    let (second, handle) = app.second_process(|c| c.whatsapp_graph_url = graph).await;
+    let now = chrono::Utc::now().timestamp().to_string();
+    for batch in 0..4 {
+        let messages: Vec<Value> = (0..10)
+            .map(|i| json!({"from": format!("5511900000{i:03}"), "id": format!("wamid.two.{batch}.{i}"), "timestamp": now, "type": "text", "text": {"body": "ajuda"}}))
+            .collect();
+        let raw = serde_json::to_vec(&envelope(messages, vec![])).unwrap();
+        let signature = chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &raw);
+        // Alternate between the processes; both workers claim from one outbox.
+        let address = if batch % 2 == 0 { app.address.clone() } else { second.clone() };
+        assert_eq!(post_raw_to(&app, &address, raw, Some(signature)).await.status(), 200);
+    }
+    fake.wait_for_requests(40, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 40, "each reply sent exactly once");
+    let mut conn = app.pool.get().unwrap();
+    let wamids: std::collections::HashSet<Option<String>> = chat_messages::table
+        .filter(chat_messages::direction.eq("out"))
+        .select(chat_messages::wa_message_id)
+        .load::<Option<String>>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    assert_eq!(wamids.len(), 40);
+    drop(handle.stop(false));
+}
+chat_test!(two_processes_on_one_database_send_each_reply_once);
