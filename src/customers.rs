@@ -81,7 +81,8 @@ pub fn record_inbound(
         customers::created_at.eq(now),
         customers::updated_at.eq(now),
     );
-    crate::on_backend!(conn, |c| diesel::insert_into(customers::table)
+    crate::on_backend!(conn, |c| {
+        diesel::insert_into(customers::table)
         .values(row.clone())
         .on_conflict((customers::shop_id, customers::wa_id))
         .do_update()
@@ -89,11 +90,20 @@ pub fn record_inbound(
             customers::profile_name.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
                 "COALESCE(excluded.profile_name, customers.profile_name)"
             )),
-            customers::last_inbound_at.eq(excluded(customers::last_inbound_at)),
-            customers::window_closed.eq(false),
+            // A late re-delivery (Meta retries for 36 hours) must not move the
+            // window back, nor reopen one Meta has said is closed.
+            customers::window_closed.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at > customers.last_inbound_at \
+                 THEN excluded.window_closed ELSE customers.window_closed END",
+            )),
+            customers::last_inbound_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at > customers.last_inbound_at \
+                 THEN excluded.last_inbound_at ELSE customers.last_inbound_at END",
+            )),
             customers::updated_at.eq(excluded(customers::updated_at)),
         ))
-        .execute(c))?;
+        .execute(c)
+    })?;
     find(conn, shop, wa_id)?.ok_or(diesel::result::Error::NotFound)
 }
 

@@ -491,3 +491,61 @@ async fn two_processes_on_one_database_send_each_reply_once(app: TestApp, fake: 
     drop(handle.stop(false));
 }
 chat_test!(two_processes_on_one_database_send_each_reply_once);
+
+async fn menu_sends_the_shops_whatsapp_catalogue_as_a_product_list(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    post_signed(&app, &text_from(ANA, "wamid.menu", "cardápio")).await;
+    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let interactive = &sent[0].body["interactive"];
+    assert_eq!(interactive["type"], "product_list");
+    assert_eq!(interactive["action"]["catalog_id"], CATALOG_ID);
+    let sections = interactive["action"]["sections"].as_array().unwrap();
+    let skus: Vec<&str> = sections
+        .iter()
+        .flat_map(|s| s["product_items"].as_array().unwrap())
+        .map(|p| p["product_retailer_id"].as_str().unwrap())
+        .collect();
+    assert!(skus.contains(&"BOLO-CHOC") && skus.len() <= 30);
+    assert!(!skus.contains(&"PAO-ITALIANO"), "sold-out products are not offered");
+    assert_eq!(sections[0]["title"], "Padaria > Bolos");
+}
+chat_test!(menu_sends_the_shops_whatsapp_catalogue_as_a_product_list);
+
+async fn a_message_about_a_product_offers_to_add_it(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, None).await;
+    let mut message = text_from(ANA, "wamid.ref", "Esse tem sem lactose?");
+    message["entry"][0]["changes"][0]["value"]["messages"][0]["context"] =
+        json!({"referred_product": {"catalog_id": CATALOG_ID, "product_retailer_id": "SONHO-CREME"}});
+    post_signed(&app, &message).await;
+    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert!(body_text(&sent[0]).starts_with("*Sonho de Creme* — R$ 9,90"), "{}", body_text(&sent[0]));
+    assert_eq!(sent[0].body["interactive"]["action"]["buttons"][0]["reply"]["id"], "add:SONHO-CREME");
+}
+chat_test!(a_message_about_a_product_offers_to_add_it);
+
+/// Meta re-delivers for up to 36 hours: a message answered a day late can
+/// only be answered with the template.
+async fn a_late_delivery_is_answered_with_the_template(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, Some("pedido_atualizado")).await;
+    let mut message = text_from(ANA, "wamid.late", "carrinho");
+    let a_day_ago = chrono::Utc::now().timestamp() - 25 * 3600;
+    message["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = json!(a_day_ago.to_string());
+    post_signed(&app, &message).await;
+    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    assert_eq!(sent[0].body["type"], "template");
+    assert_eq!(sent[0].body["template"]["language"]["code"], "pt_BR");
+}
+chat_test!(a_late_delivery_is_answered_with_the_template);
+
+async fn a_late_redelivery_does_not_move_the_window_back(app: TestApp, fake: FakeGraph) {
+    connected_bakery(&app, Some("pedido_atualizado")).await;
+    post_signed(&app, &text_from(ANA, "wamid.now", "ajuda")).await;
+    let mut late = text_from(ANA, "wamid.old", "carrinho");
+    late["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+        json!((chrono::Utc::now().timestamp() - 30 * 3600).to_string());
+    post_signed(&app, &late).await;
+    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    assert_eq!(sent[0].body["type"], "text");
+    assert_eq!(sent[1].body["type"], "text", "the customer wrote a minute ago: the window is open");
+}
+chat_test!(a_late_redelivery_does_not_move_the_window_back);
