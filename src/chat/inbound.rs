@@ -106,6 +106,10 @@ pub struct Receipt {
 
 /// The whole path of a webhook delivery: the signature on the raw bytes,
 /// then parsing, then each event. Used by the HTTP route and the local chat.
+///
+/// A delivery commits once, whatever the number of messages in it: each
+/// message runs in a savepoint, so one that fails is rolled back alone while
+/// the others commit together (one disk flush per batch, not per message).
 pub fn receive(
     conn: &mut AnyConnection,
     app_secret: &[u8],
@@ -114,17 +118,19 @@ pub fn receive(
 ) -> Result<Receipt, ChatError> {
     super::signature::verify(app_secret, body, signature_header)?;
     let events = super::webhook::parse(body)?;
-    let mut receipt = Receipt::default();
-    for event in &events {
-        match handle_event(conn, event) {
-            Ok(_) => receipt.handled += 1,
-            Err(error) => {
-                // The others are kept; Meta re-delivers the batch and what was
-                // handled is recognised by its message id.
-                tracing::error!(%error, "a webhook event could not be handled");
-                receipt.failed += 1;
+    crate::db::write_transaction(conn, |conn| {
+        let mut receipt = Receipt::default();
+        for event in &events {
+            match handle_event(conn, event) {
+                Ok(_) => receipt.handled += 1,
+                Err(error) => {
+                    // Meta re-delivers the batch; what was handled is
+                    // recognised by its message id.
+                    tracing::error!(%error, "a webhook event could not be handled");
+                    receipt.failed += 1;
+                }
             }
         }
-    }
-    Ok(receipt)
+        Ok::<_, ChatError>(receipt)
+    })
 }
