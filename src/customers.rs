@@ -93,11 +93,11 @@ pub fn record_inbound(
             // A late re-delivery (Meta retries for 36 hours) must not move the
             // window back, nor reopen one Meta has said is closed.
             customers::window_closed.eq(diesel::dsl::sql::<diesel::sql_types::Bool>(
-                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at > customers.last_inbound_at \
+                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at >= customers.last_inbound_at \
                  THEN excluded.window_closed ELSE customers.window_closed END",
             )),
             customers::last_inbound_at.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at > customers.last_inbound_at \
+                "CASE WHEN customers.last_inbound_at IS NULL OR excluded.last_inbound_at >= customers.last_inbound_at \
                  THEN excluded.last_inbound_at ELSE customers.last_inbound_at END",
             )),
             customers::updated_at.eq(excluded(customers::updated_at)),

@@ -43,8 +43,12 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
                 tracing::warn!(phone_number_id, "webhook for a number no shop has connected; acknowledged");
                 return Ok(Outcome::UnknownNumber);
             };
-            // A savepoint inside the delivery's transaction (see `receive`).
-            conn.transaction(|conn| handle_message(conn, &shop, contact.profile_name.as_deref(), message))
+            // A savepoint inside the delivery's transaction (see `receive`);
+            // a re-delivered message rolls it back, customer update included.
+            match conn.transaction(|conn| handle_message(conn, &shop, contact.profile_name.as_deref(), message)) {
+                Err(ChatError::AlreadyHandled) => Ok(Outcome::Duplicate),
+                other => other,
+            }
         }
         InboundEvent::Status { status, .. } => {
             conn.transaction(|conn| apply_status(conn, status))?;
@@ -61,13 +65,14 @@ fn handle_message(
 ) -> Result<Outcome, ChatError> {
     let now = crate::db::now();
     // Meta's clock, but never in our future: it opens the 24-hour window.
+    // A missing or garbled timestamp (parsed as 0) counts as now.
     let sent_at = chrono::DateTime::from_timestamp(message.timestamp, 0)
         .map(|t| t.naive_utc())
-        .filter(|t| *t <= now)
+        .filter(|t| *t <= now && message.timestamp > 0)
         .unwrap_or(now);
     let customer = customers::record_inbound(conn, shop.id, &message.from, profile_name, sent_at)?;
     if !conversation::record_inbound(conn, &customer, message)? {
-        return Ok(Outcome::Duplicate);
+        return Err(ChatError::AlreadyHandled);
     }
     outbox::release_waiting(conn, shop.id, &customer.wa_id)?;
     let replies = Bot::new(shop, &customer).respond(conn, message)?;

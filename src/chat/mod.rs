@@ -23,6 +23,9 @@ pub enum ChatError {
     Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
     Shop(#[from] crate::shops::ShopError),
+    /// A message id seen before: Meta re-delivered it.
+    #[error("this message was handled before")]
+    AlreadyHandled,
     #[error("cannot encode a message: {0}")]
     Encoding(String),
     #[error(transparent)]
