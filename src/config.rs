@@ -26,7 +26,7 @@ pub struct Config {
     pub mail_from: String,
     /// When set, opening a shop needs `Authorization: Bearer <admin token>`.
     pub admin_token: Option<String>,
-    /// Create a demo shop on an empty database.
+    /// Create a demo shop on an empty database (default: on SQLite only).
     pub demo: bool,
     pub json_body_limit: usize,
     pub feed_body_limit: usize,
@@ -76,9 +76,15 @@ impl Config {
         }
         let bind: SocketAddr = parsed(&lookup, "CHATSHOP_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let run_worker = flag(&lookup, "CHATSHOP_OUTBOX_WORKER")?;
-        let demo = flag(&lookup, "CHATSHOP_DEMO")?;
+        let database_url = lookup("DATABASE_URL").unwrap_or_else(|| "chatshop.db".into());
+        // A demo shop belongs on a laptop, not on a production PostgreSQL,
+        // unless asked for.
+        let demo = match lookup("CHATSHOP_DEMO") {
+            None => crate::db::Backend::of_url(&database_url) == crate::db::Backend::Sqlite,
+            Some(_) => flag(&lookup, "CHATSHOP_DEMO")?,
+        };
         Ok(Config {
-            database_url: lookup("DATABASE_URL").unwrap_or_else(|| "chatshop.db".into()),
+            database_url,
             database_pool_size: parsed(&lookup, "CHATSHOP_DB_POOL_SIZE", 10)?,
             bind,
             public_url: lookup("CHATSHOP_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
@@ -120,6 +126,23 @@ mod tests {
         assert_eq!(config.database_url, "chatshop.db");
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert!(config.demo && config.smtp_url.is_none());
+    }
+
+    #[test]
+    fn the_demo_shop_is_made_on_sqlite_only_unless_asked() {
+        let on = |url: &'static str, demo: Option<&'static str>| {
+            Config::from_lookup(move |n| match n {
+                "DATABASE_URL" => Some(url.into()),
+                "CHATSHOP_DEMO" => demo.map(Into::into),
+                _ => None,
+            })
+            .unwrap()
+            .demo
+        };
+        assert!(on("shop.db", None));
+        assert!(!on("postgres://db/chatshop", None));
+        assert!(on("postgres://db/chatshop", Some("true")));
+        assert!(!on("shop.db", Some("off")));
     }
 
     #[test]

@@ -34,7 +34,12 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoLogin>, Demo
     let evp_key = Uuid::new_v4().to_string();
     let shop = NewShop::parse("Padaria Doce Lar", "São Paulo", &evp_key, "evp", Some(OWNER_EMAIL), None, None)
         .map_err(|e| fail(&e))?;
-    let (shop, _) = shops::create_with_owner(conn, &shop, &owner).map_err(|e| fail(&e))?;
+    let shop = match shops::create_with_owner(conn, &shop, &owner) {
+        Ok((shop, _)) => shop,
+        // Another process starting on the same database made it first.
+        Err(shops::ShopError::Auth(crate::auth::AuthError::EmailTaken)) => return Ok(None),
+        Err(e) => return Err(fail(&e)),
+    };
     let report =
         import_feed(conn, shop.id, BAKERY_FEED, ImportOptions::default(), &mut |_, _| {}).map_err(|e| fail(&e))?;
     Ok(Some(DemoLogin { shop_id: shop.id, email: OWNER_EMAIL.into(), password, products: report.created }))

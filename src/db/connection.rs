@@ -55,7 +55,11 @@ impl r2d2::ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut AnyConnection) -> bool {
-        false
+    /// A connection left inside a transaction (a panic mid-transaction, a
+    /// failed rollback) would hold SQLite's write lock forever: drop it.
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        let status = <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn);
+        std::thread::panicking() || !matches!(status.transaction_depth(), Ok(None))
     }
 }

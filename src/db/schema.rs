@@ -118,6 +118,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        claim_token -> Nullable<Text>,
     }
 }
 

@@ -38,8 +38,9 @@ where
         work(&mut conn)
     })
     .await
+    // The blocking task panicked (a bug) or the runtime is shutting down.
     .map_err(|_| {
-        ApiError::request(StatusCode::SERVICE_UNAVAILABLE, "overloaded", "the server is shutting down or overloaded")
+        ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request could not be completed")
     })?
 }
 

@@ -19,6 +19,8 @@ pub struct OutboxEntry {
     pub payload: String,
     /// Counting the attempt now under way.
     pub attempts: i32,
+    /// This worker's hold on the entry; outcomes are recorded only under it.
+    pub claim_token: Uuid,
 }
 
 pub fn enqueue(
@@ -55,8 +57,22 @@ type EntryRow = (String, String, String, Option<String>, String, String, i32);
 /// PostgreSQL rows locked by another process are skipped (`SKIP LOCKED`); on
 /// SQLite the write transaction itself excludes other claimers.
 pub fn claim_due(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<OutboxEntry>> {
+    // A plain read first: an idle worker must not take SQLite's write lock
+    // twice a second for nothing.
+    let now = crate::db::now();
+    let any_due = outbox::table
+        .filter(outbox::status.eq("pending"))
+        .filter(outbox::next_attempt_at.le(now))
+        .select(outbox::id)
+        .first::<String>(conn)
+        .optional()?
+        .is_some();
+    if !any_due {
+        return Ok(Vec::new());
+    }
     crate::db::write_transaction(conn, |conn| {
         let now = crate::db::now();
+        let claim_token = Uuid::new_v4();
         let due = outbox::table
             .filter(outbox::status.eq("pending"))
             .filter(outbox::next_attempt_at.le(now))
@@ -80,6 +96,7 @@ pub fn claim_due(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Outbox
             .set((
                 outbox::next_attempt_at.eq(now + LEASE),
                 outbox::attempts.eq(outbox::attempts + 1),
+                outbox::claim_token.eq(claim_token.to_string()),
                 outbox::updated_at.eq(now),
             ))
             .execute(conn)?;
@@ -94,47 +111,69 @@ pub fn claim_due(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<Outbox
                     recipient,
                     payload,
                     attempts: attempts + 1,
+                    claim_token,
                 })
             })
             .collect())
     })
 }
 
+/// Extends this worker's hold on an entry just before it is sent; false when
+/// the hold was lost (the lease ran out and another worker took the entry),
+/// in which case it must not be sent.
+pub fn renew(conn: &mut AnyConnection, entry: &OutboxEntry) -> QueryResult<bool> {
+    let now = crate::db::now();
+    let renewed = diesel::update(outbox::table.find(entry.id.to_string()))
+        .filter(outbox::claim_token.eq(entry.claim_token.to_string()))
+        .filter(outbox::status.eq("pending"))
+        .set((outbox::next_attempt_at.eq(now + LEASE), outbox::updated_at.eq(now)))
+        .execute(conn)?;
+    Ok(renewed == 1)
+}
+
+/// Records an outcome if this worker still holds the entry; false otherwise.
 fn settle(
     conn: &mut AnyConnection,
-    id: Uuid,
+    entry: &OutboxEntry,
     status: &str,
     error: Option<&str>,
     retry_at: Option<chrono::NaiveDateTime>,
-) -> QueryResult<()> {
+) -> QueryResult<bool> {
     let now = crate::db::now();
-    diesel::update(outbox::table.find(id.to_string()))
+    let settled = diesel::update(outbox::table.find(entry.id.to_string()))
+        .filter(outbox::claim_token.eq(entry.claim_token.to_string()))
+        .filter(outbox::status.eq("pending"))
         .set((
             outbox::status.eq(status),
             outbox::last_error.eq(error),
             outbox::next_attempt_at.eq(retry_at.unwrap_or(now)),
+            outbox::claim_token.eq(None::<String>),
             outbox::updated_at.eq(now),
         ))
-        .execute(conn)
-        .map(drop)
+        .execute(conn)?;
+    Ok(settled == 1)
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, id: Uuid) -> QueryResult<()> {
-    settle(conn, id, "sent", None, None)
+pub fn mark_sent(conn: &mut AnyConnection, entry: &OutboxEntry) -> QueryResult<bool> {
+    settle(conn, entry, "sent", None, None)
 }
 
-pub fn retry_at(conn: &mut AnyConnection, id: Uuid, at: chrono::NaiveDateTime, error: &str) -> QueryResult<()> {
-    settle(conn, id, "pending", Some(error), Some(at))
+pub fn retry_at(
+    conn: &mut AnyConnection,
+    entry: &OutboxEntry,
+    at: chrono::NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    settle(conn, entry, "pending", Some(error), Some(at))
 }
 
-pub fn mark_failed(conn: &mut AnyConnection, id: Uuid, error: &str) -> QueryResult<()> {
-    settle(conn, id, "failed", Some(error), None)
+pub fn mark_failed(conn: &mut AnyConnection, entry: &OutboxEntry, error: &str) -> QueryResult<bool> {
+    settle(conn, entry, "failed", Some(error), None)
 }
 
-/// Held until the customer writes again (the 24-hour window is closed and the
-/// shop has no template to send instead).
-pub fn mark_waiting(conn: &mut AnyConnection, id: Uuid, reason: &str) -> QueryResult<()> {
-    settle(conn, id, "waiting", Some(reason), None)
+/// Held until the customer writes again (the 24-hour window is closed).
+pub fn mark_waiting(conn: &mut AnyConnection, entry: &OutboxEntry, reason: &str) -> QueryResult<bool> {
+    settle(conn, entry, "waiting", Some(reason), None)
 }
 
 /// When the customer writes again, what waited for the window goes out.
@@ -144,7 +183,13 @@ pub fn release_waiting(conn: &mut AnyConnection, shop: ShopId, recipient: &str) 
         .filter(outbox::shop_id.eq(shop.to_string()))
         .filter(outbox::recipient.eq(recipient))
         .filter(outbox::status.eq("waiting"))
-        .set((outbox::status.eq("pending"), outbox::next_attempt_at.eq(now), outbox::updated_at.eq(now)))
+        // A fresh start: the window is open again.
+        .set((
+            outbox::status.eq("pending"),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::updated_at.eq(now),
+        ))
         .execute(conn)
 }
 

@@ -20,6 +20,9 @@ const BATCH: i64 = 20;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// Meta allows about one message every 6 s to the same user (131056).
 const PAIR_PAUSE: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
+/// Recording an outcome is retried this often: a sent message whose outcome
+/// is lost would be sent again after its lease.
+const RECORD_TRIES: u32 = 4;
 
 /// Wakes the worker as soon as a transaction has queued something.
 #[derive(Clone, Default)]
@@ -38,34 +41,46 @@ pub struct Channels {
     pub mail_from: String,
 }
 
+/// Runs the worker, and runs it again should it ever stop on a bug.
 pub fn spawn(pool: Pool, channels: Channels, wake: Wake) -> tokio::task::JoinHandle<()> {
+    let channels = Arc::new(channels);
     tokio::spawn(async move {
         loop {
-            let claim_pool = pool.clone();
-            let claimed = tokio::task::spawn_blocking(move || {
-                let mut conn = claim_pool.get().map_err(|e| e.to_string())?;
-                outbox::claim_due(&mut conn, BATCH).map_err(|e| e.to_string())
-            })
-            .await;
-            match claimed {
-                Ok(Ok(entries)) if !entries.is_empty() => {
-                    for entry in entries {
-                        deliver(&pool, &channels, entry).await;
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(%error, "outbox claim failed; retrying");
-                    tokio::time::sleep(IDLE_POLL).await;
-                }
-                _ => {
-                    tokio::select! {
-                        _ = wake.0.notified() => {}
-                        _ = tokio::time::sleep(IDLE_POLL) => {}
-                    }
-                }
+            let run = tokio::spawn(run(pool.clone(), channels.clone(), wake.clone()));
+            if let Err(error) = run.await {
+                tracing::error!(%error, "the outbox worker stopped; restarting it");
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     })
+}
+
+async fn run(pool: Pool, channels: Arc<Channels>, wake: Wake) {
+    loop {
+        let claim_pool = pool.clone();
+        let claimed = tokio::task::spawn_blocking(move || {
+            let mut conn = claim_pool.get().map_err(|e| e.to_string())?;
+            outbox::claim_due(&mut conn, BATCH).map_err(|e| e.to_string())
+        })
+        .await;
+        match claimed {
+            Ok(Ok(entries)) if !entries.is_empty() => {
+                for entry in entries {
+                    deliver(&pool, &channels, entry).await;
+                }
+            }
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "outbox claim failed; retrying");
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+            _ => {
+                tokio::select! {
+                    _ = wake.0.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                }
+            }
+        }
+    }
 }
 
 /// Exponential backoff: 2 s, 4 s, 8 s … capped at 15 minutes.
@@ -82,36 +97,55 @@ enum Settle {
         after: chrono::TimeDelta,
         error: String,
     },
-    /// Meta refused a free-form message: the window is closed; try again as the template.
-    RetryAsTemplate,
+    /// Meta refused a free-form message: the window is closed; the next try
+    /// handles it as such.
+    RetryInClosedWindow,
+    /// Held until the customer writes again; `tell_shop` when nothing re-opens
+    /// the conversation (no template).
     Waiting {
         reason: String,
+        tell_shop: bool,
     },
     Failed {
         error: String,
     },
 }
 
+/// What a WhatsApp delivery needs to know besides the message.
+struct Context {
+    shop: ChatShop,
+    customer: Option<Customer>,
+    /// Other replies to this customer already wait for the window.
+    already_waiting: bool,
+}
+
 async fn deliver(pool: &Pool, channels: &Channels, entry: OutboxEntry) {
-    if entry.channel == CHANNEL_EMAIL {
-        let settle = send_email(channels, &entry).await;
-        return record_outcome(pool, entry, settle).await;
-    }
-    let context = {
-        let pool = pool.clone();
-        let (shop, recipient) = (entry.shop_id, entry.recipient.clone());
-        tokio::task::spawn_blocking(move || -> Result<(ChatShop, Option<Customer>), String> {
+    let loaded = {
+        let (pool, entry) = (pool.clone(), entry.clone());
+        tokio::task::spawn_blocking(move || -> Result<Option<Context>, String> {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let shop = whatsapp::chat_shop(&mut conn, shop).map_err(|e| e.to_string())?;
-            let customer = customers::find(&mut conn, shop.id, &recipient).map_err(|e| e.to_string())?;
-            Ok((shop, customer))
+            // Renewed just before sending, so the lease covers this send only.
+            if !outbox::renew(&mut conn, &entry).map_err(|e| e.to_string())? {
+                return Ok(None);
+            }
+            let shop = whatsapp::chat_shop(&mut conn, entry.shop_id).map_err(|e| e.to_string())?;
+            let customer = customers::find(&mut conn, shop.id, &entry.recipient).map_err(|e| e.to_string())?;
+            let already_waiting =
+                outbox::waiting_count(&mut conn, shop.id, &entry.recipient).map_err(|e| e.to_string())? > 0;
+            Ok(Some(Context { shop, customer, already_waiting }))
         })
         .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r)
     };
-    let settle = match context {
-        Ok(Ok((shop, customer))) => attempt(&channels.graph, &shop, customer.as_ref(), &entry).await,
-        Ok(Err(error)) => Settle::Retry { after: backoff(entry.attempts), error },
-        Err(join) => Settle::Retry { after: backoff(entry.attempts), error: join.to_string() },
+    let settle = match loaded {
+        Ok(None) => {
+            tracing::info!(entry = %entry.id, "another worker took this entry over; not sending it");
+            return;
+        }
+        Ok(Some(_)) if entry.channel == CHANNEL_EMAIL => send_email(channels, &entry).await,
+        Ok(Some(context)) => send_whatsapp(&channels.graph, &context, &entry).await,
+        Err(error) => Settle::Retry { after: backoff(entry.attempts), error },
     };
     record_outcome(pool, entry, settle).await;
 }
@@ -123,26 +157,15 @@ async fn send_email(channels: &Channels, entry: &OutboxEntry) -> Settle {
     };
     match channels.mailer.send(&channels.mail_from, &email).await {
         Ok(()) => Settle::Sent { wa_message_id: None },
-        Err(error) if error.is_retryable() && entry.attempts < MAX_ATTEMPTS => {
+        Err(error) if error.is_retryable() => {
             Settle::Retry { after: backoff(entry.attempts), error: error.to_string() }
         }
         Err(error) => Settle::Failed { error: error.to_string() },
     }
 }
 
-async fn record_outcome(pool: &Pool, entry: OutboxEntry, settle: Settle) {
-    let pool = pool.clone();
-    let recorded = tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        record(&mut conn, &entry, settle).map_err(|e| e.to_string())
-    })
-    .await;
-    if let Ok(Err(error)) | Err(error) = recorded.map_err(|e| e.to_string()) {
-        tracing::error!(%error, "could not record a delivery outcome; the entry will be retried after its lease");
-    }
-}
-
-async fn attempt(graph: &GraphClient, shop: &ChatShop, customer: Option<&Customer>, entry: &OutboxEntry) -> Settle {
+async fn send_whatsapp(graph: &GraphClient, context: &Context, entry: &OutboxEntry) -> Settle {
+    let shop = &context.shop;
     let message: OutboundMessage = match serde_json::from_str(&entry.payload) {
         Ok(m) => m,
         Err(e) => return Settle::Failed { error: format!("unreadable outbox payload: {e}") },
@@ -151,83 +174,131 @@ async fn attempt(graph: &GraphClient, shop: &ChatShop, customer: Option<&Custome
         // No WhatsApp connection: the local chat reads the stored message.
         return Settle::Sent { wa_message_id: None };
     };
-    let window_open = customer.is_some_and(|c| c.window_open(crate::db::now()));
-    let message = match (window_open, &shop.template) {
-        (true, _) => message,
-        (false, Some(template)) => OutboundMessage::Template {
+    let window_open = context.customer.as_ref().is_some_and(|c| c.window_open(crate::db::now()));
+    if !window_open {
+        // Outside the window only a template may go: it asks the customer to
+        // answer, and the reply itself waits for that answer.
+        if context.already_waiting {
+            return Settle::Waiting {
+                reason: "24-hour window closed; held with the earlier replies".into(),
+                tell_shop: false,
+            };
+        }
+        let Some(template) = &shop.template else {
+            return Settle::Waiting { reason: "24-hour window closed; no template configured".into(), tell_shop: true };
+        };
+        let template = OutboundMessage::Template {
             name: template.name.clone(),
             language: template.language.clone(),
             components: serde_json::json!([]),
-        },
-        (false, None) => {
-            tracing::warn!(shop = %shop.id, "message held: the customer's 24-hour window is closed and the shop has no template");
-            return Settle::Waiting { reason: "24-hour window closed; no template configured".into() };
-        }
-    };
+        };
+        return match template.to_graph_json(&entry.recipient) {
+            Err(e) => Settle::Failed { error: format!("the shop's template is refused before sending: {e}") },
+            Ok(body) => match graph.send(phone_number_id, token, &body).await {
+                Ok(_) => Settle::Waiting {
+                    reason: "24-hour window closed; template sent, the reply goes when the customer answers".into(),
+                    tell_shop: false,
+                },
+                Err(error) => after_graph_error(error, entry),
+            },
+        };
+    }
     let body = match message.to_graph_json(&entry.recipient) {
         Ok(body) => body,
         Err(e) => return Settle::Failed { error: format!("message refused before sending: {e}") },
     };
     match graph.send(phone_number_id, token, &body).await {
         Ok(sent) => Settle::Sent { wa_message_id: Some(sent.message_id) },
-        Err(GraphError::WindowClosed)
-            if shop.template.is_some() && !matches!(message, OutboundMessage::Template { .. }) =>
-        {
-            // Our clock thought the window open; Meta knows better. The next
-            // attempt sees it closed and sends the template.
-            Settle::RetryAsTemplate
-        }
-        Err(GraphError::WindowClosed) => Settle::Waiting { reason: GraphError::WindowClosed.to_string() },
-        Err(error @ GraphError::PairRateLimited) if entry.attempts < MAX_ATTEMPTS => {
-            Settle::Retry { after: PAIR_PAUSE, error: error.to_string() }
-        }
-        Err(GraphError::RateLimited { retry_after: Some(after) }) if entry.attempts < MAX_ATTEMPTS => Settle::Retry {
-            after: chrono::TimeDelta::from_std(after).unwrap_or_else(|_| backoff(entry.attempts)),
-            error: "rate limited by Meta".into(),
-        },
-        Err(error) if error.is_retryable() && entry.attempts < MAX_ATTEMPTS => {
-            Settle::Retry { after: backoff(entry.attempts), error: error.to_string() }
-        }
-        Err(error) => Settle::Failed { error: error.to_string() },
+        // Our clock thought the window open; Meta knows better.
+        Err(GraphError::WindowClosed) => Settle::RetryInClosedWindow,
+        Err(error) => after_graph_error(error, entry),
     }
 }
 
-fn record(conn: &mut AnyConnection, entry: &OutboxEntry, settle: Settle) -> diesel::QueryResult<()> {
+fn after_graph_error(error: GraphError, entry: &OutboxEntry) -> Settle {
+    match error {
+        GraphError::PairRateLimited => Settle::Retry { after: PAIR_PAUSE, error: error.to_string() },
+        GraphError::RateLimited { retry_after: Some(after) } => Settle::Retry {
+            after: chrono::TimeDelta::from_std(after).unwrap_or_else(|_| backoff(entry.attempts)),
+            error: error.to_string(),
+        },
+        error if error.is_retryable() => Settle::Retry { after: backoff(entry.attempts), error: error.to_string() },
+        error => Settle::Failed { error: error.to_string() },
+    }
+}
+
+async fn record_outcome(pool: &Pool, entry: OutboxEntry, settle: Settle) {
+    let pool = pool.clone();
+    let recorded = tokio::task::spawn_blocking(move || {
+        let mut last_error = String::new();
+        for attempt in 0..RECORD_TRIES {
+            if attempt > 0 {
+                std::thread::sleep(Duration::from_secs(1 << attempt));
+            }
+            match pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut c| record(&mut c, &entry, &settle).map_err(|e| e.to_string()))
+            {
+                Ok(()) => return Ok(()),
+                Err(error) => last_error = error,
+            }
+        }
+        Err(last_error)
+    })
+    .await;
+    if let Ok(Err(error)) | Err(error) = recorded.map_err(|e| e.to_string()) {
+        tracing::error!(%error, "could not record a delivery outcome; the entry will be retried after its lease");
+    }
+}
+
+fn record(conn: &mut AnyConnection, entry: &OutboxEntry, settle: &Settle) -> diesel::QueryResult<()> {
     let message = entry.chat_message_id;
     crate::db::write_transaction(conn, |conn| {
-        match settle {
+        let held = match settle {
             Settle::Sent { wa_message_id } => {
-                outbox::mark_sent(conn, entry.id)?;
-                if let Some(id) = message {
+                let held = outbox::mark_sent(conn, entry)?;
+                if let (true, Some(id)) = (held, message) {
                     let status = if wa_message_id.is_some() { "sent" } else { "local" };
                     conversation::set_outbound_state(conn, id, status, wa_message_id.as_deref(), None)?;
                 }
+                held
             }
-            Settle::Retry { after, error } => {
-                outbox::retry_at(conn, entry.id, crate::db::now() + after, &error)?;
-            }
-            Settle::RetryAsTemplate => {
+            Settle::Retry { error, .. } if entry.attempts >= MAX_ATTEMPTS => fail(conn, entry, error)?,
+            Settle::Retry { after, error } => outbox::retry_at(conn, entry, crate::db::now() + *after, error)?,
+            Settle::RetryInClosedWindow => {
                 close_window(conn, entry)?;
-                outbox::retry_at(conn, entry.id, crate::db::now(), &GraphError::WindowClosed.to_string())?;
+                outbox::retry_at(conn, entry, crate::db::now(), &GraphError::WindowClosed.to_string())?
             }
-            Settle::Waiting { reason } => {
-                tell_shop_a_reply_waits(conn, entry)?;
-                outbox::mark_waiting(conn, entry.id, &reason)?;
-                if let Some(id) = message {
-                    conversation::set_outbound_state(conn, id, "waiting_window", None, Some(&reason))?;
+            Settle::Waiting { reason, tell_shop } => {
+                let held = outbox::mark_waiting(conn, entry, reason)?;
+                if held {
+                    if let Some(id) = message {
+                        conversation::set_outbound_state(conn, id, "waiting_window", None, Some(reason))?;
+                    }
+                    close_window(conn, entry)?;
+                    if *tell_shop {
+                        tell_shop_a_reply_waits(conn, entry)?;
+                    }
                 }
-                close_window(conn, entry)?;
+                held
             }
-            Settle::Failed { error } => {
-                tracing::warn!(entry = %entry.id, %error, "outbox entry failed");
-                outbox::mark_failed(conn, entry.id, &error)?;
-                if let Some(id) = message {
-                    conversation::set_outbound_state(conn, id, "failed", None, Some(&error))?;
-                }
-            }
+            Settle::Failed { error } => fail(conn, entry, error)?,
+        };
+        if !held {
+            tracing::info!(entry = %entry.id, "the entry's lease ran out and another worker holds it; outcome dropped");
         }
         Ok(())
     })
+}
+
+fn fail(conn: &mut AnyConnection, entry: &OutboxEntry, error: &str) -> diesel::QueryResult<bool> {
+    tracing::warn!(entry = %entry.id, %error, "outbox entry failed");
+    let held = outbox::mark_failed(conn, entry, error)?;
+    if let (true, Some(id)) = (held, entry.chat_message_id) {
+        conversation::set_outbound_state(conn, id, "failed", None, Some(error))?;
+    }
+    Ok(held)
 }
 
 fn close_window(conn: &mut AnyConnection, entry: &OutboxEntry) -> diesel::QueryResult<()> {
@@ -240,7 +311,8 @@ fn close_window(conn: &mut AnyConnection, entry: &OutboxEntry) -> diesel::QueryR
 /// The first reply held for a customer tells the shop by e-mail, once per
 /// spell of waiting, so it can configure a template or reach out itself.
 fn tell_shop_a_reply_waits(conn: &mut AnyConnection, entry: &OutboxEntry) -> diesel::QueryResult<()> {
-    if outbox::waiting_count(conn, entry.shop_id, &entry.recipient)? > 0 {
+    // This entry is already marked waiting; any other means the shop was told.
+    if outbox::waiting_count(conn, entry.shop_id, &entry.recipient)? > 1 {
         return Ok(());
     }
     let Ok(shop) = crate::shops::get(conn, entry.shop_id) else { return Ok(()) };

@@ -9,5 +9,6 @@ mod auth;
 mod catalog_import;
 mod health;
 mod isolation;
+mod outbox;
 mod products;
 mod whatsapp;

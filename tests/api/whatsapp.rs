@@ -196,7 +196,10 @@ async fn a_batch_of_fifty_messages_from_ten_customers_is_all_handled(app: TestAp
 }
 chat_test!(a_batch_of_fifty_messages_from_ten_customers_is_all_handled);
 
-async fn a_closed_window_switches_to_the_shops_template(app: TestApp, fake: FakeGraph) {
+async fn a_closed_window_sends_the_template_and_holds_the_reply_until_the_customer_answers(
+    app: TestApp,
+    fake: FakeGraph,
+) {
     connected_bakery(&app, Some("pedido_atualizado")).await;
     fake.fail_next(400, 131047, "Re-engagement message");
     assert_eq!(post_signed(&app, &text_from(ANA, "wamid.w1", "carrinho")).await.status(), 200);
@@ -204,12 +207,22 @@ async fn a_closed_window_switches_to_the_shops_template(app: TestApp, fake: Fake
     assert_eq!(sent[0].body["type"], "text");
     assert_eq!(sent[1].body["type"], "template");
     assert_eq!(sent[1].body["template"]["name"], "pedido_atualizado");
-    let mut conn = app.pool.get().unwrap();
-    let closed: bool =
-        customers::table.filter(customers::wa_id.eq(ANA)).select(customers::window_closed).first(&mut conn).unwrap();
-    assert!(closed);
+    let closed = || -> bool {
+        customers::table
+            .filter(customers::wa_id.eq(ANA))
+            .select(customers::window_closed)
+            .first(&mut app.pool.get().unwrap())
+            .unwrap()
+    };
+    assert!(closed());
+    // The customer answers the template: the held reply goes, then the new one.
+    post_signed(&app, &text_from(ANA, "wamid.w2", "ajuda")).await;
+    let sent = fake.wait_for_requests(4, Duration::from_secs(10)).await;
+    assert!(body_text(&sent[2]).starts_with("Seu carrinho está vazio"), "{sent:#?}");
+    assert!(body_text(&sent[3]).starts_with("Olá, Ana!"));
+    assert!(!closed());
 }
-chat_test!(a_closed_window_switches_to_the_shops_template);
+chat_test!(a_closed_window_sends_the_template_and_holds_the_reply_until_the_customer_answers);
 
 async fn without_a_template_a_closed_window_holds_the_message_until_the_customer_writes(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;

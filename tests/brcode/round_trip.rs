@@ -138,6 +138,8 @@ proptest! {
             }
             // Æ, ß... spell as two letters and can push a name over 25; ×, ÷ have no spelling.
             Err(BrCodeError::FieldTooLong { len, max: 25, .. }) => prop_assert!(len > 25),
+            // The location URL (26-25) is bounded at 77 characters: refused, never cut.
+            Err(BrCodeError::FieldTooLong { len, max: 77, .. }) => prop_assert!(len > 77 && location.len() > 77),
             Err(BrCodeError::Untransliterable { .. } | BrCodeError::EmptyValue { .. }) => {}
             Err(other) => prop_assert!(false, "unexpected error {other:?}"),
         }
