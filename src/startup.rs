@@ -76,6 +76,7 @@ impl Application {
             verify_token: config.whatsapp_verify_token.clone(),
         });
         let wake = Wake::default();
+        let graph = web::Data::new(GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version));
         if config.run_worker {
             let channels = worker::Channels {
                 graph: GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version),
@@ -107,6 +108,7 @@ impl Application {
                 .app_data(signup.clone())
                 .app_data(whatsapp.clone())
                 .app_data(wake.clone())
+                .app_data(graph.clone())
                 .configure(|cfg| http::routes(cfg, limits))
         })
         .listen(listener)

@@ -128,6 +128,47 @@ impl GraphClient {
     }
 }
 
+/// A business phone number as the Graph API describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PhoneNumberInfo {
+    pub id: String,
+    #[serde(default)]
+    pub display_phone_number: Option<String>,
+    #[serde(default)]
+    pub verified_name: Option<String>,
+}
+
+impl GraphClient {
+    /// Asks Meta for the number with the shop's token: it answers only when
+    /// the token may use that number, which is what proves the number is the
+    /// shop's before its messages are routed to it.
+    pub async fn phone_number(&self, phone_number_id: &str, access_token: &str) -> Result<PhoneNumberInfo, GraphError> {
+        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(GraphError::Rejected { code: 0, message: "invalid phone_number_id".into() });
+        }
+        let redact = |s: String| redact(s, access_token);
+        let url = format!("{}/{}/{}", self.base_url, self.api_version, phone_number_id);
+        let response = self
+            .http
+            .get(url)
+            .query(&[("fields", "id,display_phone_number,verified_name")])
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .map_err(|e| GraphError::Transient(redact(describe(&e))))?;
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let body = response.bytes().await.map_err(|e| GraphError::Transient(redact(describe(&e))))?;
+        if !status.is_success() {
+            return Err(classify(status, retry_after, &body, access_token));
+        }
+        serde_json::from_slice::<PhoneNumberInfo>(&body)
+            .ok()
+            .filter(|info| info.id == phone_number_id)
+            .ok_or_else(|| GraphError::InvalidResponse("the Graph API described another number".into()))
+    }
+}
+
 fn parse_success(body: &[u8]) -> Option<SentMessage> {
     let value: Value = serde_json::from_slice(body).ok()?;
     let id = value.get("messages")?.get(0)?.get("id")?.as_str()?;

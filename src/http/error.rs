@@ -58,6 +58,10 @@ impl ApiError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
                 }
                 ShopError::PhoneNumberTaken => (StatusCode::CONFLICT, "phone_number_taken", none()),
+                ShopError::WhatsAppNotVerified(_) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "whatsapp_not_verified", field_member("access_token"))
+                }
+                ShopError::WhatsAppUnreachable(_) => (StatusCode::BAD_GATEWAY, "whatsapp_unreachable", none()),
                 ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
                 ShopError::Auth(e) => auth(e),
                 ShopError::Db(e) => database(e),

@@ -201,6 +201,7 @@ pub struct WhatsAppRequest {
 pub async fn put_whatsapp(
     caller: Caller,
     pool: web::Data<Pool>,
+    graph: web::Data<crate::chat::graph::GraphClient>,
     body: web::Json<WhatsAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
@@ -211,6 +212,7 @@ pub async fn put_whatsapp(
         body.catalog_id.as_deref(),
         body.template.as_ref().map(|t| (t.name.as_str(), t.language.as_str())),
     )?;
+    crate::shops::whatsapp::verify_with_meta(&graph, &settings).await?;
     let view = with_db(&pool, move |conn| Ok(crate::shops::whatsapp::save(conn, caller.shop_id, &settings)?)).await?;
     Ok(HttpResponse::Ok().json(view))
 }

@@ -19,6 +19,10 @@ pub enum ShopError {
     PixKeyMismatch { key: String, declared: String },
     #[error("{field}: {reason}")]
     InvalidSetting { field: &'static str, reason: String },
+    #[error("Meta did not confirm this number for this access token: {0}")]
+    WhatsAppNotVerified(String),
+    #[error("cannot reach the WhatsApp Graph API to check the number: {0}")]
+    WhatsAppUnreachable(String),
     #[error("this WhatsApp number is already connected to another shop")]
     PhoneNumberTaken,
     #[error("no such shop")]

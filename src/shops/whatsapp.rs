@@ -102,6 +102,24 @@ impl WhatsAppSettings {
     }
 }
 
+/// Checks with Meta that the token may use the number (see `GraphClient::phone_number`).
+pub async fn verify_with_meta(
+    graph: &crate::chat::graph::GraphClient,
+    settings: &WhatsAppSettings,
+) -> Result<(), ShopError> {
+    use crate::chat::graph::GraphError;
+    match graph.phone_number(&settings.phone_number_id, &settings.access_token).await {
+        Ok(_) => Ok(()),
+        Err(GraphError::Transient(reason) | GraphError::InvalidResponse(reason)) => {
+            Err(ShopError::WhatsAppUnreachable(reason))
+        }
+        Err(GraphError::RateLimited { .. } | GraphError::PairRateLimited) => {
+            Err(ShopError::WhatsAppUnreachable("the Graph API asks to slow down; try again in a minute".into()))
+        }
+        Err(other) => Err(ShopError::WhatsAppNotVerified(other.to_string())),
+    }
+}
+
 pub fn save(
     conn: &mut AnyConnection,
     shop: ShopId,

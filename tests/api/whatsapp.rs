@@ -562,3 +562,34 @@ async fn a_late_redelivery_does_not_move_the_window_back(app: TestApp, fake: Fak
     assert_eq!(sent[1].body["type"], "text", "the customer wrote a minute ago: the window is open");
 }
 chat_test!(a_late_redelivery_does_not_move_the_window_back);
+
+async fn a_number_is_connected_only_with_a_token_meta_accepts_for_it(app: TestApp, fake: FakeGraph) {
+    let shop = app.sign_up("Padaria", "dono@padaria.com.br").await;
+    let refused =
+        json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": crate::support::fake_graph::REFUSED_TOKEN});
+    let response =
+        app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&shop.token).json(&refused).send().await.unwrap();
+    let problem = assert_problem(response, 422, "whatsapp_not_verified").await;
+    assert!(
+        !problem["detail"].as_str().unwrap().contains(crate::support::fake_graph::REFUSED_TOKEN),
+        "no token in errors"
+    );
+    // Not connected: the number's messages reach no shop.
+    post_signed(&app, &text_from(ANA, "wamid.v1", "menu")).await;
+    assert_eq!(count(&app, "in"), 0);
+
+    let other = app.sign_up("Outra", "dona@outra.com.br").await;
+    let accepted = json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-real"});
+    let ok =
+        app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&other.token).json(&accepted).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let taken =
+        app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&shop.token).json(&accepted).send().await.unwrap();
+    assert_problem(taken, 409, "phone_number_taken").await;
+    let staff = app.user_token(&other, "caixa@outra.com.br", "staff").await;
+    let forbidden =
+        app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&staff).json(&accepted).send().await.unwrap();
+    assert_problem(forbidden, 403, "forbidden").await;
+    assert!(fake.requests().is_empty(), "lookups are not messages");
+}
+chat_test!(a_number_is_connected_only_with_a_token_meta_accepts_for_it);

@@ -148,8 +148,22 @@ fn meta_error(status: u16, code: i64, message: &str) -> HttpResponse {
     }}))
 }
 
+/// The token the fake refuses, as Meta refuses an expired or foreign one.
+pub const REFUSED_TOKEN: &str = "not-this-numbers-token";
+
 async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
     let authorization = req.headers().get("authorization").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    // A phone number lookup (GET /{version}/{id}): answered, not recorded with the messages.
+    if req.method() == actix_web::http::Method::GET {
+        let id = req.path().rsplit('/').next().unwrap_or_default().to_owned();
+        return match authorization.as_deref() {
+            Some(auth) if auth.starts_with("Bearer ") && auth != format!("Bearer {REFUSED_TOKEN}") => {
+                HttpResponse::Ok()
+                    .json(json!({"id": id, "display_phone_number": "+55 11 99999-0000", "verified_name": "Fake Shop"}))
+            }
+            _ => meta_error(400, 190, "Invalid OAuth access token - Cannot parse access token"),
+        };
+    }
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     lock(&state.requests).push(RecordedRequest {
         method: req.method().to_string(),
