@@ -44,8 +44,14 @@ fn main() {
     let pool = chatshop::db::connect(&url, 2).expect("pool");
     let mut conn = pool.get().expect("connection");
     chatshop::db::migrate(&mut conn).expect("migrate");
-    let shop =
-        chatshop::shops::NewShop::parse("Loja", "Recife", "loja@loja.com.br", "email", None, None, None).expect("shop");
+    let shop = chatshop::shops::NewShop::parse(&chatshop::shops::SignUpDetails {
+        name: "Loja",
+        city: "Recife",
+        pix_key: "loja@loja.com.br",
+        pix_key_type: "email",
+        ..Default::default()
+    })
+    .expect("shop");
     let email = chatshop::contact::Email::parse("loja@loja.com.br").expect("email");
     let owner = NewUser::prepare(email, "a long password", Role::Owner).expect("owner");
     let (shop, _) = chatshop::shops::create_with_owner(&mut conn, &shop, &owner).expect("create");

@@ -5,7 +5,7 @@ use crate::auth::users::NewUser;
 use crate::catalog::{ImportOptions, import_feed};
 use crate::contact::Email;
 use crate::db::AnyConnection;
-use crate::shops::{self, NewShop, ShopId};
+use crate::shops::{self, NewShop, ShopId, SignUpDetails};
 use uuid::Uuid;
 
 const BAKERY_FEED: &[u8] = include_bytes!("../catalog-samples/padaria-doce-lar.csv");
@@ -32,8 +32,15 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoLogin>, Demo
     let email = Email::parse(OWNER_EMAIL).map_err(|e| fail(&e))?;
     let owner = NewUser::prepare(email, &password, Role::Owner).map_err(|e| fail(&e))?;
     let evp_key = Uuid::new_v4().to_string();
-    let shop = NewShop::parse("Padaria Doce Lar", "São Paulo", &evp_key, "evp", Some(OWNER_EMAIL), None, None)
-        .map_err(|e| fail(&e))?;
+    let shop = NewShop::parse(&SignUpDetails {
+        name: "Padaria Doce Lar",
+        city: "São Paulo",
+        pix_key: &evp_key,
+        pix_key_type: "evp",
+        notify_email: Some(OWNER_EMAIL),
+        ..SignUpDetails::default()
+    })
+    .map_err(|e| fail(&e))?;
     let shop = match shops::create_with_owner(conn, &shop, &owner) {
         Ok((shop, _)) => shop,
         // Another process starting on the same database made it first.

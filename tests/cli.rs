@@ -21,9 +21,14 @@ fn make_shop(database: &str) -> String {
     })
     .unwrap();
     let mut conn = pool.get().unwrap();
-    let shop =
-        chatshop::shops::NewShop::parse("Padaria", "São Paulo", "dono@padaria.com.br", "email", None, None, None)
-            .unwrap();
+    let shop = chatshop::shops::NewShop::parse(&chatshop::shops::SignUpDetails {
+        name: "Padaria",
+        city: "São Paulo",
+        pix_key: "dono@padaria.com.br",
+        pix_key_type: "email",
+        ..Default::default()
+    })
+    .unwrap();
     let owner = NewUser::prepare(
         chatshop::contact::Email::parse("dono@padaria.com.br").unwrap(),
         "a long password",

@@ -25,6 +25,8 @@ diesel::table! {
         wa_catalog_id -> Nullable<Text>,
         wa_template_name -> Nullable<Text>,
         wa_template_language -> Nullable<Text>,
+        pix_merchant_name -> Nullable<Text>,
+        pix_merchant_city -> Nullable<Text>,
     }
 }
 

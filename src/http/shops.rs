@@ -5,7 +5,7 @@ use crate::auth::users::{self, NewUser, User};
 use crate::auth::{AuthError, Caller, JwtKeys, Permission, Role};
 use crate::contact::Email;
 use crate::db::Pool;
-use crate::shops::{self, NewShop, Shop};
+use crate::shops::{self, NewShop, Shop, SignUpDetails};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,10 @@ pub struct PixSettings {
     /// `cpf`, `cnpj`, `email`, `phone` or `evp`.
     #[schema(example = "cpf")]
     pub key_type: String,
+    /// How the shop appears in Pix codes (at most 25 characters); absent: the shop's name.
+    pub merchant_name: Option<String>,
+    /// At most 15 characters; absent: the shop's city.
+    pub merchant_city: Option<String>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -105,15 +109,17 @@ pub async fn sign_up(
 ) -> Result<HttpResponse, ApiError> {
     check_admin_token(&req, &policy)?;
     let body = body.into_inner();
-    let shop = NewShop::parse(
-        &body.name,
-        &body.city,
-        &body.pix.key,
-        &body.pix.key_type,
-        body.notify.email.as_deref(),
-        body.notify.whatsapp.as_deref(),
-        body.language.as_deref(),
-    )?;
+    let shop = NewShop::parse(&SignUpDetails {
+        name: &body.name,
+        city: &body.city,
+        pix_key: &body.pix.key,
+        pix_key_type: &body.pix.key_type,
+        pix_merchant_name: body.pix.merchant_name.as_deref(),
+        pix_merchant_city: body.pix.merchant_city.as_deref(),
+        notify_email: body.notify.email.as_deref(),
+        notify_whatsapp: body.notify.whatsapp.as_deref(),
+        language: body.language.as_deref(),
+    })?;
     let owner_email = parse_email(&body.owner.email)?;
     let (shop, owner) = with_db(&pool, move |conn| {
         let owner = NewUser::prepare(owner_email, &body.owner.password, Role::Owner)?;

@@ -5,4 +5,4 @@ mod repo;
 pub mod whatsapp;
 
 pub use id::ShopId;
-pub use repo::{NewShop, Shop, ShopContacts, ShopError, count as repo_count, create_with_owner, get};
+pub use repo::{NewShop, Shop, ShopContacts, ShopError, SignUpDetails, count as repo_count, create_with_owner, get};

@@ -3,7 +3,7 @@ use crate::auth::AuthError;
 use crate::auth::users::{self, NewUser, User};
 use crate::contact::{Email, PhoneNumber};
 use crate::db::{AnyConnection, DbError, schema::shops};
-use crate::pix::brcode::PixKey;
+use crate::pix::brcode::{MAX_CITY_CHARS, MAX_NAME_CHARS, PixKey, transliterate};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -52,6 +52,9 @@ pub struct ShopContacts {
 pub struct ShopPix {
     pub key: String,
     pub key_type: String,
+    /// The name and city the shop's Pix codes carry (ASCII, at most 25 and 15 characters).
+    pub merchant_name: String,
+    pub merchant_city: String,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -65,9 +68,27 @@ pub struct Shop {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// A shop's sign-up details as sent; `NewShop::parse` checks them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignUpDetails<'a> {
+    pub name: &'a str,
+    pub city: &'a str,
+    pub pix_key: &'a str,
+    pub pix_key_type: &'a str,
+    /// How the shop appears in its Pix codes; absent: its name and city.
+    pub pix_merchant_name: Option<&'a str>,
+    pub pix_merchant_city: Option<&'a str>,
+    pub notify_email: Option<&'a str>,
+    pub notify_whatsapp: Option<&'a str>,
+    /// `pt-BR` (default) or `en`.
+    pub language: Option<&'a str>,
+}
+
 /// A shop's sign-up details, each already parsed.
 pub struct NewShop {
     pub name: String,
+    pub pix_merchant_name: String,
+    pub pix_merchant_city: String,
     /// The chat's language: `pt-BR` (default) or `en`.
     pub language: &'static str,
     pub city: String,
@@ -76,15 +97,18 @@ pub struct NewShop {
 }
 
 impl NewShop {
-    pub fn parse(
-        name: &str,
-        city: &str,
-        pix_key: &str,
-        declared_key_type: &str,
-        notify_email: Option<&str>,
-        notify_whatsapp: Option<&str>,
-        language: Option<&str>,
-    ) -> Result<NewShop, ShopError> {
+    pub fn parse(details: &SignUpDetails<'_>) -> Result<NewShop, ShopError> {
+        let SignUpDetails {
+            name,
+            city,
+            pix_key,
+            pix_key_type: declared_key_type,
+            pix_merchant_name,
+            pix_merchant_city,
+            notify_email,
+            notify_whatsapp,
+            language,
+        } = *details;
         let language = match language.map(|l| l.trim().to_ascii_lowercase()).as_deref() {
             None | Some("pt-br" | "pt" | "pt_br") => "pt-BR",
             Some("en" | "en-us" | "en_us" | "en-gb") => "en",
@@ -110,8 +134,28 @@ impl NewShop {
         if !pix_key.key_type().as_str().eq_ignore_ascii_case(declared_key_type.trim()) {
             return Err(mismatch());
         }
-        Ok(NewShop { name, language, city, pix_key, notify })
+        let pix_merchant_name = pix_form("pix.merchant_name", pix_merchant_name.unwrap_or(&name), MAX_NAME_CHARS)?;
+        let pix_merchant_city = pix_form("pix.merchant_city", pix_merchant_city.unwrap_or(&city), MAX_CITY_CHARS)?;
+        Ok(NewShop { name, pix_merchant_name, pix_merchant_city, language, city, pix_key, notify })
     }
+}
+
+/// The form a name or city takes in a BR Code: upper-case ASCII within Pix's
+/// bound. A longer one is refused here, at sign-up, rather than at the first
+/// checkout; Pix codes are never cut short silently.
+fn pix_form(field: &'static str, text: &str, max: usize) -> Result<String, ShopError> {
+    let ascii = transliterate(text.trim(), true).map_err(|_| ShopError::InvalidSetting {
+        field,
+        reason: format!("`{text}` has characters a Pix code cannot carry"),
+    })?;
+    if ascii.is_empty() || ascii.len() > max {
+        let reason = format!(
+            "Pix codes carry at most {max} characters and `{ascii}` has {}; send a short form as {field}",
+            ascii.len()
+        );
+        return Err(ShopError::InvalidSetting { field, reason });
+    }
+    Ok(ascii)
 }
 
 fn present(text: Option<&str>) -> Option<&str> {
@@ -144,6 +188,8 @@ pub fn create_with_owner(conn: &mut AnyConnection, shop: &NewShop, owner: &NewUs
                 shops::notify_email.eq(shop.notify.email.as_ref().map(Email::as_str)),
                 shops::notify_whatsapp.eq(shop.notify.whatsapp.as_ref().map(PhoneNumber::as_str)),
                 shops::language.eq(shop.language),
+                shops::pix_merchant_name.eq(&shop.pix_merchant_name),
+                shops::pix_merchant_city.eq(&shop.pix_merchant_city),
                 shops::created_at.eq(now),
                 shops::updated_at.eq(now),
             ))
@@ -154,7 +200,18 @@ pub fn create_with_owner(conn: &mut AnyConnection, shop: &NewShop, owner: &NewUs
     })
 }
 
-type ShopRow = (String, String, String, String, String, Option<String>, Option<String>, String, chrono::NaiveDateTime);
+type ShopRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    chrono::NaiveDateTime,
+    (Option<String>, Option<String>),
+);
 
 pub fn get(conn: &mut AnyConnection, id: ShopId) -> Result<Shop, ShopError> {
     let row: ShopRow = shops::table
@@ -169,16 +226,20 @@ pub fn get(conn: &mut AnyConnection, id: ShopId) -> Result<Shop, ShopError> {
             shops::notify_whatsapp,
             shops::language,
             shops::created_at,
+            (shops::pix_merchant_name, shops::pix_merchant_city),
         ))
         .first(conn)
         .optional()?
         .ok_or(ShopError::NotFound)?;
-    let (_, name, city, key, key_type, email, whatsapp, language, created_at) = row;
+    let (_, name, city, key, key_type, email, whatsapp, language, created_at, (merchant_name, merchant_city)) = row;
+    // Shops made before these columns existed get the derived form.
+    let merchant_name = merchant_name.unwrap_or_else(|| transliterate(&name, true).unwrap_or_default());
+    let merchant_city = merchant_city.unwrap_or_else(|| transliterate(&city, true).unwrap_or_default());
     Ok(Shop {
         id,
         name,
         city,
-        pix: ShopPix { key, key_type },
+        pix: ShopPix { key, key_type, merchant_name, merchant_city },
         notify: ShopContacts {
             email: email.and_then(|e| Email::parse(&e).ok()),
             whatsapp: whatsapp.and_then(|p| PhoneNumber::parse(&p).ok()),

@@ -13,7 +13,10 @@ async fn sign_up_returns_the_shop_and_a_working_token(app: TestApp) {
     assert_eq!(response.status(), 201);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["shop"]["name"], "Açaí da Praia");
-    assert_eq!(body["shop"]["pix"], json!({"key": "ana@acai.com.br", "key_type": "email"}));
+    assert_eq!(
+        body["shop"]["pix"],
+        json!({"key": "ana@acai.com.br", "key_type": "email", "merchant_name": "ACAI DA PRAIA", "merchant_city": "SAO PAULO"})
+    );
     assert_eq!(body["shop"]["notify"]["whatsapp"], "5511988887777");
     let token = body["token"].as_str().unwrap();
     let me: Value = app.get("/v1/shop", token).await.json().await.unwrap();
@@ -127,6 +130,32 @@ async fn sign_up_rejects_bad_input_and_writes_nothing(app: TestApp) {
     assert_problem(again, 409, "email_taken").await;
 }
 on_both_databases!(sign_up_rejects_bad_input_and_writes_nothing);
+
+/// Pix codes carry at most 25 characters of name and 15 of city: a shop whose
+/// own are longer is asked for a short form at sign-up, not at its first sale.
+async fn a_long_name_or_city_needs_a_short_form_for_pix(app: TestApp) {
+    let mut body = shop_body("Padaria e Confeitaria Doce Lar", "dona@docelar.com.br");
+    body["city"] = json!("São Bernardo do Campo");
+    let problem =
+        assert_problem(app.client.post(app.url("/v1/shops")).json(&body).send().await.unwrap(), 422, "invalid_field")
+            .await;
+    assert_eq!(problem["field"], "pix.merchant_name");
+    body["pix"]["merchant_name"] = json!("Doce Lar");
+    let problem =
+        assert_problem(app.client.post(app.url("/v1/shops")).json(&body).send().await.unwrap(), 422, "invalid_field")
+            .await;
+    assert_eq!(problem["field"], "pix.merchant_city");
+    body["pix"]["merchant_city"] = json!("São Bernardo");
+    let created = app.client.post(app.url("/v1/shops")).json(&body).send().await.unwrap();
+    assert_eq!(created.status(), 201);
+    let shop: Value = created.json().await.unwrap();
+    assert_eq!(shop["shop"]["name"], "Padaria e Confeitaria Doce Lar");
+    assert_eq!(
+        (shop["shop"]["pix"]["merchant_name"].as_str(), shop["shop"]["pix"]["merchant_city"].as_str()),
+        (Some("DOCE LAR"), Some("SAO BERNARDO"))
+    );
+}
+on_both_databases!(a_long_name_or_city_needs_a_short_form_for_pix);
 
 async fn roles_are_enforced_on_every_route(app: TestApp) {
     let shop = app.sign_up("Moda Ipanema", "dona@moda.com.br").await;

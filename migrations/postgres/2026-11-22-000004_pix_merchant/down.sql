@@ -1,0 +1,2 @@
+ALTER TABLE shops DROP COLUMN pix_merchant_city;
+ALTER TABLE shops DROP COLUMN pix_merchant_name;
