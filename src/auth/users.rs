@@ -84,15 +84,20 @@ pub fn add_to_shop(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Res
     insert(conn, shop, new)
 }
 
-/// Checks an e-mail and password; the same answer for an unknown e-mail and a
-/// wrong password.
-pub fn authenticate(conn: &mut AnyConnection, email: &Email, password_text: &str) -> Result<User, AuthError> {
-    let row = users::table
+/// The user with this e-mail and their stored hash, if any.
+pub fn stored_credentials(conn: &mut AnyConnection, email: &Email) -> Result<Option<(User, String)>, AuthError> {
+    users::table
         .filter(users::email.eq(email.as_str()))
         .select((users::id, users::shop_id, users::email, users::password_hash, users::role))
         .first::<UserRow>(conn)
-        .optional()?;
-    let found = row.map(UserRow::into_user).transpose()?;
+        .optional()?
+        .map(UserRow::into_user)
+        .transpose()
+}
+
+/// Checks a password against what `stored_credentials` found; the same answer,
+/// and the same work, for an unknown e-mail and a wrong password.
+pub fn check_password(found: Option<(User, String)>, password_text: &str) -> Result<User, AuthError> {
     let stored_hash = found.as_ref().map(|(_, h)| h.as_str());
     if password::verify(password_text, stored_hash) {
         found.map(|(user, _)| user).ok_or(AuthError::InvalidCredentials)

@@ -109,11 +109,22 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<FeedRow>, Vec<FeedError>), CatalogErro
 }
 
 /// Real spreadsheets export UTF-8, but Excel's "CSV" in Brazil writes
-/// Windows-1252; Latin-1 decoding keeps its accents readable.
+/// Windows-1252: Latin-1 plus curly quotes, dashes, € and … in 0x80–0x9F.
 fn decode_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
         Ok(text) => text.into(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect::<String>().into(),
+        Err(_) => bytes.iter().map(|&b| windows_1252(b)).collect::<String>().into(),
+    }
+}
+
+fn windows_1252(byte: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match byte {
+        0x80..=0x9f => HIGH[usize::from(byte - 0x80)],
+        other => char::from(other),
     }
 }
 
@@ -294,11 +305,11 @@ mod tests {
     }
 
     #[test]
-    fn latin1_spreadsheets_keep_their_accents() {
-        let feed = b"id;title;price\nPAO;P\xe3o de queijo;5,00\n";
+    fn windows_1252_spreadsheets_keep_their_accents_and_quotes() {
+        let feed = b"id;title;price\nPAO;P\xe3o de queijo \x93mineiro\x94 \x96 6 un.;5,00\n";
         let (rows, errors) = parse(feed).unwrap();
         assert!(errors.is_empty(), "{errors:?}");
-        assert_eq!(rows[0].fields.name, "Pão de queijo");
+        assert_eq!(rows[0].fields.name, "Pão de queijo “mineiro” – 6 un.");
         assert_eq!(rows[0].fields.availability, super::super::Availability::InStock);
     }
 }

@@ -34,6 +34,9 @@ pub enum CatalogError {
     InvalidFeed(Vec<FeedError>),
     #[error("the feed cannot be read: {0}")]
     UnreadableFeed(String),
+    /// A stored row that no longer parses: a bug or a hand-edited database.
+    #[error("{0}")]
+    Corrupt(String),
     #[error(transparent)]
     Db(#[from] crate::db::DbError),
 }

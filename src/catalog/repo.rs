@@ -106,7 +106,7 @@ macro_rules! product_columns {
 }
 
 fn from_stored(row: StoredRow) -> Result<Product, CatalogError> {
-    let corrupt = |what: &str| CatalogError::UnreadableFeed(format!("stored product has an invalid {what}"));
+    let corrupt = |what: &str| CatalogError::Corrupt(format!("stored product has an invalid {what}"));
     let (id, sku, name, description, price, sale, stock, availability, condition, extra, created_at, updated_at) = row;
     let (image_url, link, brand, category, item_group_id, size, color) = extra;
     Ok(Product {
@@ -169,22 +169,26 @@ pub fn find_by_sku(conn: &mut AnyConnection, shop: ShopId, sku: &Sku) -> Result<
         .transpose()
 }
 
-pub fn update(
+/// Applies a partial change, checked against the product as a whole.
+pub fn patch(
     conn: &mut AnyConnection,
     shop: ShopId,
     id: ProductId,
-    fields: ProductFields,
+    changes: super::ProductChanges,
 ) -> Result<Product, CatalogError> {
-    let current = get(conn, shop, id)?;
-    let mut row = ProductRow::new(shop, id, fields.clone(), crate::db::now());
-    row.created_at = current.created_at;
-    diesel::update(products::table)
-        .filter(products::shop_id.eq(shop.to_string()))
-        .filter(products::id.eq(id.to_string()))
-        .set(&row)
-        .execute(conn)
-        .map_err(unique_sku(&fields))?;
-    get(conn, shop, id)
+    crate::db::write_transaction(conn, |conn| {
+        let current = get(conn, shop, id)?;
+        let fields = changes.apply_to(&current)?;
+        let mut row = ProductRow::new(shop, id, fields.clone(), crate::db::now());
+        row.created_at = current.created_at;
+        diesel::update(products::table)
+            .filter(products::shop_id.eq(shop.to_string()))
+            .filter(products::id.eq(id.to_string()))
+            .set(&row)
+            .execute(conn)
+            .map_err(unique_sku(&fields))?;
+        get(conn, shop, id)
+    })
 }
 
 pub fn delete(conn: &mut AnyConnection, shop: ShopId, id: ProductId) -> Result<(), CatalogError> {
@@ -227,6 +231,23 @@ pub fn list(
         None
     };
     Ok((page, next))
+}
+
+/// Products a customer can order now (available, and in stock or unlimited),
+/// in catalogue order; at most `limit`.
+pub fn orderable(conn: &mut AnyConnection, shop: ShopId, limit: i64) -> Result<Vec<Product>, CatalogError> {
+    let orderable: Vec<&str> = Availability::ALL.iter().filter(|a| a.can_be_ordered()).map(|a| a.as_str()).collect();
+    products::table
+        .filter(products::shop_id.eq(shop.to_string()))
+        .filter(products::availability.eq_any(orderable))
+        .filter(products::stock.is_null().or(products::stock.gt(0)))
+        .order(products::id)
+        .limit(limit)
+        .select(product_columns!())
+        .load::<StoredRow>(conn)?
+        .into_iter()
+        .map(from_stored)
+        .collect()
 }
 
 /// The whole catalogue, for the feed export.

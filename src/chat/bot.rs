@@ -100,12 +100,7 @@ impl<'a> Bot<'a> {
 
     /// The products a customer can order now, in catalogue order.
     fn orderable(&self, conn: &mut AnyConnection) -> Result<Vec<Product>, ChatError> {
-        let (all, _) = repo::list(conn, self.shop.id, None, None, repo::MAX_PAGE)?;
-        Ok(all
-            .into_iter()
-            .filter(|p| p.availability.can_be_ordered() && p.stock != Some(0))
-            .take(MAX_LIST_ITEMS)
-            .collect())
+        Ok(repo::orderable(conn, self.shop.id, MAX_LIST_ITEMS as i64)?)
     }
 
     fn menu(&self, conn: &mut AnyConnection) -> Result<OutboundMessage, ChatError> {

@@ -18,7 +18,7 @@ pub enum Command {
     Unknown,
 }
 
-pub const MAX_QUANTITY: i64 = 999;
+pub use crate::cart::MAX_QUANTITY;
 
 /// Words that may precede a keyword command without changing it ("ver o cardápio", "quero pagar").
 const LEADING_FILLER: &[&str] = &[

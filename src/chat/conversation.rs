@@ -95,25 +95,44 @@ pub fn set_outbound_state(
     Ok(())
 }
 
-/// Applies a delivery status from Meta; returns the message's customer and shop when known.
+/// How far along a delivery is; statuses only move forward, since Meta's
+/// webhooks can arrive out of order ("delivered" after "read").
+fn progress(status: &str) -> u8 {
+    match status {
+        "queued" | "waiting_window" => 0,
+        "local" | "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        // Final: a failure after "sent" is Meta giving up.
+        "failed" => 4,
+        _ => 0,
+    }
+}
+
+/// Applies a delivery status from Meta; returns the message's shop and
+/// customer when the message is ours.
 pub fn apply_status(
     conn: &mut AnyConnection,
     wa_message_id: &str,
     status: &str,
     error: Option<&str>,
 ) -> QueryResult<Option<(String, String)>> {
-    diesel::update(chat_messages::table.filter(chat_messages::wa_message_id.eq(wa_message_id)))
-        .set((
-            chat_messages::status.eq(status),
-            chat_messages::error.eq(error),
-            chat_messages::updated_at.eq(crate::db::now()),
-        ))
-        .execute(conn)?;
-    chat_messages::table
+    let found: Option<(String, String, String)> = chat_messages::table
         .filter(chat_messages::wa_message_id.eq(wa_message_id))
-        .select((chat_messages::shop_id, chat_messages::customer_id))
+        .select((chat_messages::shop_id, chat_messages::customer_id, chat_messages::status))
         .first(conn)
-        .optional()
+        .optional()?;
+    let Some((shop, customer, current)) = found else { return Ok(None) };
+    if progress(status) > progress(&current) {
+        diesel::update(chat_messages::table.filter(chat_messages::wa_message_id.eq(wa_message_id)))
+            .set((
+                chat_messages::status.eq(status),
+                chat_messages::error.eq(error),
+                chat_messages::updated_at.eq(crate::db::now()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Some((shop, customer)))
 }
 
 /// A stored message, as a person reading the conversation sees it.

@@ -40,58 +40,68 @@ impl ApiError {
     }
 
     /// Status, code and any extra members of the problem document.
-    fn describe(&self) -> (StatusCode, &'static str, Map<String, Value>) {
+    fn describe(&self) -> Described {
         let none = Map::new;
         match self {
             ApiError::Auth(e) => auth(e),
-            ApiError::Shop(e) => match e {
-                ShopError::Empty { field } | ShopError::TooLong { field, .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
-                }
-                ShopError::InvalidContact { field, .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
-                }
-                ShopError::PixKeyMismatch { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pix_key", field_member("pix.key"))
-                }
-                ShopError::InvalidSetting { field, .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
-                }
-                ShopError::PhoneNumberTaken => (StatusCode::CONFLICT, "phone_number_taken", none()),
-                ShopError::WhatsAppNotVerified(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "whatsapp_not_verified", field_member("access_token"))
-                }
-                ShopError::WhatsAppUnreachable(_) => (StatusCode::BAD_GATEWAY, "whatsapp_unreachable", none()),
-                ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
-                ShopError::Auth(e) => auth(e),
-                ShopError::Db(e) => database(e),
-            },
-            ApiError::Catalog(e) => match e {
-                CatalogError::Invalid { field, .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
-                }
-                CatalogError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
-                CatalogError::DuplicateSku(_) => (StatusCode::CONFLICT, "duplicate_sku", field_member("retailer_id")),
-                CatalogError::InvalidFeed(errors) => {
-                    let mut extra = Map::new();
-                    extra.insert("created".into(), json!(0));
-                    extra.insert("updated".into(), json!(0));
-                    extra.insert("errors".into(), json!(errors));
-                    (StatusCode::UNPROCESSABLE_ENTITY, "invalid_feed", extra)
-                }
-                CatalogError::UnreadableFeed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_feed", none()),
-                CatalogError::Db(e) => database(e),
-            },
+            ApiError::Shop(e) => shop(e),
+            ApiError::Catalog(e) => catalog(e),
             ApiError::Chat(e) => match e {
                 ChatError::Signature(_) => (StatusCode::UNAUTHORIZED, "invalid_signature", none()),
                 ChatError::Webhook(WebhookError::TooLarge) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", none()),
                 ChatError::Webhook(_) => (StatusCode::BAD_REQUEST, "malformed_json", none()),
                 ChatError::Db(e) => database(e),
+                ChatError::Catalog(e) | ChatError::Cart(crate::cart::CartError::Catalog(e)) => catalog(e),
+                ChatError::Shop(e) => shop(e),
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
             },
             ApiError::Db(e) => database(e),
             ApiError::Request { status, code, .. } => (*status, code, none()),
         }
+    }
+}
+
+type Described = (StatusCode, &'static str, Map<String, Value>);
+
+fn shop(e: &ShopError) -> Described {
+    let none = Map::new;
+    match e {
+        ShopError::Empty { field }
+        | ShopError::TooLong { field, .. }
+        | ShopError::InvalidContact { field, .. }
+        | ShopError::InvalidSetting { field, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+        }
+        ShopError::PixKeyMismatch { .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_pix_key", field_member("pix.key"))
+        }
+        ShopError::PhoneNumberTaken => (StatusCode::CONFLICT, "phone_number_taken", none()),
+        ShopError::WhatsAppNotVerified(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "whatsapp_not_verified", field_member("access_token"))
+        }
+        ShopError::WhatsAppUnreachable(_) => (StatusCode::BAD_GATEWAY, "whatsapp_unreachable", none()),
+        ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+        ShopError::Auth(e) => auth(e),
+        ShopError::Db(e) => database(e),
+    }
+}
+
+fn catalog(e: &CatalogError) -> Described {
+    let none = Map::new;
+    match e {
+        CatalogError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field)),
+        CatalogError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+        CatalogError::DuplicateSku(_) => (StatusCode::CONFLICT, "duplicate_sku", field_member("retailer_id")),
+        CatalogError::InvalidFeed(errors) => {
+            let mut extra = Map::new();
+            extra.insert("created".into(), json!(0));
+            extra.insert("updated".into(), json!(0));
+            extra.insert("errors".into(), json!(errors));
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_feed", extra)
+        }
+        CatalogError::UnreadableFeed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_feed", none()),
+        CatalogError::Db(e) => database(e),
+        CatalogError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
     }
 }
 
@@ -101,7 +111,7 @@ fn field_member(field: &str) -> Map<String, Value> {
     extra
 }
 
-fn auth(e: &AuthError) -> (StatusCode, &'static str, Map<String, Value>) {
+fn auth(e: &AuthError) -> Described {
     let (status, code) = match e {
         AuthError::MissingToken => (StatusCode::UNAUTHORIZED, "unauthenticated"),
         AuthError::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
@@ -119,7 +129,7 @@ fn auth(e: &AuthError) -> (StatusCode, &'static str, Map<String, Value>) {
     (status, code, Map::new())
 }
 
-fn database(e: &DbError) -> (StatusCode, &'static str, Map<String, Value>) {
+fn database(e: &DbError) -> Described {
     match e {
         DbError::Pool(_) | DbError::Connect(_) => (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", Map::new()),
         DbError::Query(_) | DbError::Migration(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", Map::new()),

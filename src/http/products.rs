@@ -78,14 +78,7 @@ pub async fn update(
     caller.require(Permission::Operate)?;
     let id = id.into_inner();
     let changes = body.into_inner();
-    let product = with_db(&pool, move |conn| {
-        crate::db::write_transaction(conn, |conn| {
-            let current = repo::get(conn, caller.shop_id, id)?;
-            let fields = changes.apply_to(&current)?;
-            Ok(repo::update(conn, caller.shop_id, id, fields)?)
-        })
-    })
-    .await?;
+    let product = with_db(&pool, move |conn| Ok(repo::patch(conn, caller.shop_id, id, changes)?)).await?;
     Ok(HttpResponse::Ok().json(product))
 }
 

@@ -74,6 +74,19 @@ pub struct NewUserRequest {
     pub role: Role,
 }
 
+/// Argon2 work (tens of milliseconds, ~19 MiB) runs off the async threads
+/// and without holding a database connection.
+async fn hashed<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(work)
+        .await
+        .map_err(|_| {
+            ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request could not be completed")
+        })?
+        .map_err(ApiError::from)
+}
+
 fn parse_email(text: &str) -> Result<Email, AuthError> {
     Email::parse(text).map_err(AuthError::InvalidEmail)
 }
@@ -121,11 +134,8 @@ pub async fn sign_up(
         language: body.language.as_deref(),
     })?;
     let owner_email = parse_email(&body.owner.email)?;
-    let (shop, owner) = with_db(&pool, move |conn| {
-        let owner = NewUser::prepare(owner_email, &body.owner.password, Role::Owner)?;
-        Ok(shops::create_with_owner(conn, &shop, &owner)?)
-    })
-    .await?;
+    let owner = hashed(move || NewUser::prepare(owner_email, &body.owner.password, Role::Owner)).await?;
+    let (shop, owner) = with_db(&pool, move |conn| Ok(shops::create_with_owner(conn, &shop, &owner)?)).await?;
     let token = keys.issue(owner.id, shop.id, Role::Owner)?;
     Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
 }
@@ -140,7 +150,8 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let Credentials { email, password } = body.into_inner();
     let email = Email::parse(&email).map_err(|_| AuthError::InvalidCredentials)?;
-    let user = with_db(&pool, move |conn| Ok(users::authenticate(conn, &email, &password)?)).await?;
+    let stored = with_db(&pool, move |conn| Ok(users::stored_credentials(conn, &email)?)).await?;
+    let user = hashed(move || users::check_password(stored, &password)).await?;
     let token = keys.issue(user.id, user.shop_id, user.role)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token }))
 }
@@ -164,14 +175,8 @@ pub async fn add_user(
     caller.require(Permission::Administer)?;
     let NewUserRequest { email, password, role } = body.into_inner();
     let email = parse_email(&email)?;
-    if role == Role::Owner {
-        return Err(AuthError::SecondOwner.into());
-    }
-    let user = with_db(&pool, move |conn| {
-        let new = NewUser::prepare(email, &password, role)?;
-        Ok(users::add_to_shop(conn, caller.shop_id, &new)?)
-    })
-    .await?;
+    let new = hashed(move || NewUser::prepare(email, &password, role)).await?;
+    let user = with_db(&pool, move |conn| Ok(users::add_to_shop(conn, caller.shop_id, &new)?)).await?;
     Ok(HttpResponse::Created().json(user))
 }
 

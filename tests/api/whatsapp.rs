@@ -321,6 +321,20 @@ async fn statuses_are_recorded_and_unknown_numbers_acknowledged(app: TestApp, fa
     }
     let wamid = wamid.expect("the sent message carries Meta's id");
     assert_eq!(sent.len(), 1);
+    let status_of = |state: &str| {
+        json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "5511999990000", "phone_number_id": PHONE_NUMBER_ID},
+        "statuses": [{"id": wamid, "status": state, "timestamp": "1750096325", "recipient_id": ANA}]}}]}]})
+    };
+    // Out of order, as webhooks may come: "delivered" after "read" does not go back.
+    post_signed(&app, &status_of("read")).await;
+    post_signed(&app, &status_of("delivered")).await;
+    let stored: String = chat_messages::table
+        .filter(chat_messages::wa_message_id.eq(&wamid))
+        .select(chat_messages::status)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(stored, "read");
     let status = json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "5511999990000", "phone_number_id": PHONE_NUMBER_ID},
         "statuses": [{"id": wamid, "status": "failed", "timestamp": "1750096325", "recipient_id": ANA,
