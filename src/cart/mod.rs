@@ -51,11 +51,13 @@ pub enum AddOutcome {
         quantity: i64,
         in_cart: i64,
     },
-    /// Fewer than asked: the stock ran short (or the per-product limit).
+    /// Fewer than asked: the stock ran short, or (`by_stock` false) the
+    /// per-product maximum of a chat cart.
     Limited {
         asked: i64,
         added: i64,
         in_cart: i64,
+        by_stock: bool,
     },
     OutOfStock,
     Unavailable(Availability),
@@ -98,7 +100,8 @@ pub fn add(
     set_quantity(conn, shop, customer, product.id, in_cart)?;
     let added = in_cart - current;
     Ok(if in_cart < wanted {
-        AddOutcome::Limited { asked: quantity, added, in_cart }
+        let by_stock = product.stock.is_some_and(|stock| stock < MAX_QUANTITY);
+        AddOutcome::Limited { asked: quantity, added, in_cart, by_stock }
     } else {
         AddOutcome::Added { quantity, in_cart }
     })

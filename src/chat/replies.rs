@@ -1,6 +1,6 @@
 //! What the bot says, in the shop's language (pt-BR by default, en).
 
-use crate::cart::{AddOutcome, Cart};
+use crate::cart::{AddOutcome, Cart, MAX_QUANTITY};
 use crate::catalog::{Availability, Product};
 use crate::money::Money;
 
@@ -95,9 +95,13 @@ impl Replies {
             AddOutcome::Added { quantity, .. } => {
                 self.pick(format!("Adicionado: {quantity}x {name}."), format!("Added: {quantity}x {name}."))
             }
-            AddOutcome::Limited { in_cart, .. } => self.pick(
+            AddOutcome::Limited { in_cart, by_stock: true, .. } => self.pick(
                 format!("{name}: só temos {in_cart} em estoque; seu carrinho ficou com {in_cart}."),
                 format!("{name}: only {in_cart} in stock; your cart now has {in_cart}."),
+            ),
+            AddOutcome::Limited { in_cart, by_stock: false, .. } => self.pick(
+                format!("{name}: o máximo por pedido no chat é {MAX_QUANTITY}; seu carrinho ficou com {in_cart}."),
+                format!("{name}: a chat order takes at most {MAX_QUANTITY}; your cart now has {in_cart}."),
             ),
             AddOutcome::OutOfStock => self.pick(format!("{name} está esgotado."), format!("{name} is sold out.")),
             AddOutcome::Unavailable(availability) => self.unavailable(name, *availability),
