@@ -103,29 +103,34 @@ impl GraphClient {
         access_token: &str,
         payload: &Value,
     ) -> Result<SentMessage, GraphError> {
-        // The id goes into the path; refuse anything that could change the path.
-        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(GraphError::Rejected { code: 0, message: "invalid phone_number_id".into() });
-        }
-        let redact = |s: String| redact(s, access_token);
-        let response = self
-            .http
-            .post(self.messages_url(phone_number_id))
-            .bearer_auth(access_token)
-            .json(payload)
-            .send()
-            .await
-            .map_err(|e| GraphError::Transient(redact(describe(&e))))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let body = response.bytes().await.map_err(|e| GraphError::Transient(redact(describe(&e))))?;
-        if status.is_success() {
-            return parse_success(&body).ok_or_else(|| {
-                GraphError::InvalidResponse(redact(String::from_utf8_lossy(&body).chars().take(200).collect()))
-            });
-        }
-        Err(classify(status, retry_after, &body, access_token))
+        check_phone_number_id(phone_number_id)?;
+        let request = self.http.post(self.messages_url(phone_number_id)).json(payload);
+        let body = call(request, access_token).await?;
+        parse_success(&body).ok_or_else(|| {
+            GraphError::InvalidResponse(redact(
+                String::from_utf8_lossy(&body).chars().take(200).collect(),
+                access_token,
+            ))
+        })
     }
+}
+
+/// The id goes into the path; refuse anything that could change the path.
+fn check_phone_number_id(phone_number_id: &str) -> Result<(), GraphError> {
+    if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(GraphError::Rejected { code: 0, message: "invalid phone_number_id".into() });
+    }
+    Ok(())
+}
+
+/// Sends a request with the token; a success's body, or the failure classified.
+async fn call(request: reqwest::RequestBuilder, access_token: &str) -> Result<Vec<u8>, GraphError> {
+    let transient = |e: reqwest::Error| GraphError::Transient(redact(describe(&e), access_token));
+    let response = request.bearer_auth(access_token).send().await.map_err(transient)?;
+    let status = response.status();
+    let retry_after = retry_after(response.headers());
+    let body = response.bytes().await.map_err(transient)?;
+    if status.is_success() { Ok(body.to_vec()) } else { Err(classify(status, retry_after, &body, access_token)) }
 }
 
 /// A business phone number as the Graph API describes it.
@@ -143,25 +148,10 @@ impl GraphClient {
     /// the token may use that number, which is what proves the number is the
     /// shop's before its messages are routed to it.
     pub async fn phone_number(&self, phone_number_id: &str, access_token: &str) -> Result<PhoneNumberInfo, GraphError> {
-        if phone_number_id.is_empty() || !phone_number_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(GraphError::Rejected { code: 0, message: "invalid phone_number_id".into() });
-        }
-        let redact = |s: String| redact(s, access_token);
+        check_phone_number_id(phone_number_id)?;
         let url = format!("{}/{}/{}", self.base_url, self.api_version, phone_number_id);
-        let response = self
-            .http
-            .get(url)
-            .query(&[("fields", "id,display_phone_number,verified_name")])
-            .bearer_auth(access_token)
-            .send()
-            .await
-            .map_err(|e| GraphError::Transient(redact(describe(&e))))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let body = response.bytes().await.map_err(|e| GraphError::Transient(redact(describe(&e))))?;
-        if !status.is_success() {
-            return Err(classify(status, retry_after, &body, access_token));
-        }
+        let request = self.http.get(url).query(&[("fields", "id,display_phone_number,verified_name")]);
+        let body = call(request, access_token).await?;
         serde_json::from_slice::<PhoneNumberInfo>(&body)
             .ok()
             .filter(|info| info.id == phone_number_id)
