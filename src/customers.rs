@@ -118,17 +118,6 @@ pub fn find(conn: &mut AnyConnection, shop: ShopId, wa_id: &str) -> Result<Optio
         .transpose()
 }
 
-pub fn get(conn: &mut AnyConnection, shop: ShopId, id: CustomerId) -> Result<Option<Customer>, diesel::result::Error> {
-    customers::table
-        .filter(customers::shop_id.eq(shop.to_string()))
-        .filter(customers::id.eq(id.to_string()))
-        .select(customer_columns!())
-        .first::<CustomerRow>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
-}
-
 pub fn set_opted_out(conn: &mut AnyConnection, shop: ShopId, id: CustomerId, opted_out: bool) -> QueryResult<()> {
     diesel::update(customers::table)
         .filter(customers::shop_id.eq(shop.to_string()))

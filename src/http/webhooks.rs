@@ -1,15 +1,12 @@
 //! Meta's webhook: the verification handshake and signed deliveries.
 
 use super::{ApiError, read_bounded, with_db};
-use crate::chat::inbound;
+use crate::chat::{inbound, webhook};
 use crate::db::Pool;
 use crate::notify::worker::Wake;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-
-/// Meta's bodies are small; a bound keeps a flood from costing memory.
-pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
 /// The app's WhatsApp secrets, from the settings.
 #[derive(Clone, Default)]
@@ -63,7 +60,7 @@ pub async fn receive(
             "set WHATSAPP_APP_SECRET to receive WhatsApp webhooks",
         ));
     };
-    let body = read_bounded(payload, MAX_WEBHOOK_BYTES).await?;
+    let body = read_bounded(payload, webhook::MAX_BODY_BYTES).await?;
     let header = req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok()).map(str::to_owned);
     let receipt =
         with_db(&pool, move |conn| Ok(inbound::receive(conn, secret.as_bytes(), &body, header.as_deref())?)).await?;

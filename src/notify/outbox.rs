@@ -193,16 +193,6 @@ pub fn release_waiting(conn: &mut AnyConnection, shop: ShopId, recipient: &str) 
         .execute(conn)
 }
 
-/// Counts of entries by status, for tests and the shop's view.
-pub fn status_counts(conn: &mut AnyConnection, shop: ShopId) -> QueryResult<Vec<(String, i64)>> {
-    outbox::table
-        .filter(outbox::shop_id.eq(shop.to_string()))
-        .group_by(outbox::status)
-        .select((outbox::status, diesel::dsl::count_star()))
-        .order(outbox::status)
-        .load(conn)
-}
-
 /// Marks as delivered what a local chat has shown to its customer.
 pub fn settle_local(conn: &mut AnyConnection, shop: ShopId, recipient: &str) -> QueryResult<usize> {
     let now = crate::db::now();

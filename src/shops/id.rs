@@ -14,10 +14,6 @@ impl ShopId {
     pub fn new() -> ShopId {
         ShopId(Uuid::now_v7())
     }
-
-    pub fn as_uuid(self) -> Uuid {
-        self.0
-    }
 }
 
 impl Default for ShopId {
