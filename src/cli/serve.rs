@@ -24,8 +24,8 @@ fn print_banner(config: &Config, app: &Application) {
     println!("chatshop is running at {url}");
     println!("  database: {}", super::describe_database(&config.database_url));
     println!("  mail:     {mail}");
-    println!("  Pix:      sandbox PSP (pay a pending charge with POST {url}/sandbox/pix/{{txid}}/pay)");
     println!("  API:      {url}/openapi.json   health: {url}/healthz");
+    println!("  chat:     chatshop chat --shop SHOP_ID --as 5511988887777   (the bot, in this terminal)");
     println!("  sign up:  curl -X POST {url}/v1/shops -H 'content-type: application/json' \\");
     println!(
         "              -d '{{\"name\":\"Minha Loja\",\"city\":\"Recife\",\"owner\":{{\"email\":\"eu@example.com\",\"password\":\"uma senha longa\"}},\"pix\":{{\"key\":\"eu@example.com\",\"key_type\":\"email\"}}}}'"
