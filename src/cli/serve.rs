@@ -25,7 +25,6 @@ fn print_banner(config: &Config, app: &Application) {
     println!("  database: {}", super::describe_database(&config.database_url));
     println!("  mail:     {mail}");
     println!("  API:      {url}/openapi.json   health: {url}/healthz");
-    println!("  chat:     chatshop chat --shop SHOP_ID --as 5511988887777   (the bot, in this terminal)");
     println!("  sign up:  curl -X POST {url}/v1/shops -H 'content-type: application/json' \\");
     println!(
         "              -d '{{\"name\":\"Minha Loja\",\"city\":\"Recife\",\"owner\":{{\"email\":\"eu@example.com\",\"password\":\"uma senha longa\"}},\"pix\":{{\"key\":\"eu@example.com\",\"key_type\":\"email\"}}}}'"
@@ -36,6 +35,7 @@ fn print_banner(config: &Config, app: &Application) {
             println!("    log in: curl -X POST {url}/v1/auth/login -H 'content-type: application/json' \\");
             println!("              -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'", demo.email, demo.password);
             println!("    (this password is shown once; keep it)");
+            println!("    talk to its bot: cargo run --release -- chat --shop {} --as 5511988887777", demo.shop_id);
         }
         None if config.demo => {
             println!("  demo shop: log in as {} with the password printed on the first run", crate::demo::OWNER_EMAIL)
