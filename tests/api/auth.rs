@@ -1,4 +1,4 @@
-use crate::helpers::{JWT_SECRET, TestApp, assert_problem, login, shop_body};
+use crate::helpers::{JWT_SECRET, TestApp, assert_problem, login, shop_body, try_login};
 use crate::on_both_databases;
 use serde_json::{Value, json};
 
@@ -32,14 +32,7 @@ async fn login_refuses_wrong_passwords_and_unknown_users_alike(app: TestApp) {
     app.sign_up("Padaria", "dono@padaria.com.br").await;
     for (email, password) in [("dono@padaria.com.br", "wrong password"), ("ninguem@padaria.com.br", "a long password")]
     {
-        let response = app
-            .client
-            .post(app.url("/v1/auth/login"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_problem(response, 401, "invalid_credentials").await;
+        assert_problem(try_login(&app, email, password).await, 401, "invalid_credentials").await;
     }
 }
 on_both_databases!(login_refuses_wrong_passwords_and_unknown_users_alike);

@@ -215,14 +215,18 @@ impl TestApp {
     }
 }
 
-pub async fn login(app: &TestApp, email: &str, password: &str) -> String {
-    let response = app
-        .client
+/// `POST /v1/auth/login`, whatever its answer.
+pub async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.client
         .post(app.url("/v1/auth/login"))
         .json(&json!({"email": email, "password": password}))
         .send()
         .await
-        .expect("request");
+        .expect("request")
+}
+
+pub async fn login(app: &TestApp, email: &str, password: &str) -> String {
+    let response = try_login(app, email, password).await;
     assert_eq!(response.status(), 200, "login of {email}");
     let body: Value = response.json().await.expect("json");
     body["token"].as_str().expect("token").to_owned()
