@@ -276,9 +276,14 @@ fn record(conn: &mut AnyConnection, entry: &OutboxEntry, settle: &Settle) -> die
                     if let Some(id) = message {
                         conversation::set_outbound_state(conn, id, "waiting_window", None, Some(reason))?;
                     }
-                    close_window(conn, entry)?;
                     if *tell_shop {
                         tell_shop_a_reply_waits(conn, entry)?;
+                    }
+                    // The customer may have written while this was being sent:
+                    // their message found nothing waiting yet, so release here.
+                    let customer = customers::find(conn, entry.shop_id, &entry.recipient)?;
+                    if customer.is_some_and(|c| c.window_open(crate::db::now())) {
+                        outbox::release_waiting(conn, entry.shop_id, &entry.recipient)?;
                     }
                 }
                 held
