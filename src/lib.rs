@@ -3,14 +3,17 @@
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod channels;
 pub mod chat;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod contact;
 pub mod customers;
 pub mod db;
 pub mod demo;
 pub mod http;
+pub mod ids;
 pub mod money;
 pub mod notify;
 pub mod pix;

@@ -9,7 +9,10 @@ use std::str::FromStr;
 /// The largest amount a Pix BR Code can carry (13 characters: `9999999999.99`).
 const MAX_CENTS: i64 = 999_999_999_999;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::BigInt)]
 pub struct Money(i64);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -186,5 +189,45 @@ mod tests {
     fn json_numbers_are_refused() {
         assert!(serde_json::from_str::<Money>("45.9").is_err());
         assert_eq!(serde_json::from_str::<Money>("\"45.90\"").unwrap().cents(), 4590);
+    }
+}
+
+mod sql {
+    //! `Money` is BIGINT centavos in both databases; a stored value outside
+    //! what `Money` may hold fails to load rather than becoming one.
+    use super::Money;
+    use diesel::backend::Backend;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::BigInt;
+
+    impl ToSql<BigInt, diesel::pg::Pg> for Money {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, diesel::pg::Pg>) -> serialize::Result {
+            <i64 as ToSql<BigInt, diesel::pg::Pg>>::to_sql(&self.0, out)
+        }
+    }
+
+    impl ToSql<BigInt, diesel::sqlite::Sqlite> for Money {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, diesel::sqlite::Sqlite>) -> serialize::Result {
+            <i64 as ToSql<BigInt, diesel::sqlite::Sqlite>>::to_sql(&self.0, out)
+        }
+    }
+
+    impl ToSql<BigInt, crate::db::MultiBackend> for Money {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, crate::db::MultiBackend>) -> serialize::Result {
+            out.set_value((BigInt, self));
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<DB> FromSql<BigInt, DB> for Money
+    where
+        DB: Backend,
+        i64: FromSql<BigInt, DB>,
+    {
+        fn from_sql(bytes: DB::RawValue<'_>) -> deserialize::Result<Self> {
+            let cents = <i64 as FromSql<BigInt, DB>>::from_sql(bytes)?;
+            Money::from_cents(cents).map_err(|e| format!("stored amount {cents}: {e}").into())
+        }
     }
 }

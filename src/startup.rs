@@ -1,12 +1,12 @@
 //! Building the running service: database, secrets, demo data, HTTP server.
 
 use crate::auth::JwtKeys;
-use crate::chat::graph::GraphClient;
+use crate::channels::email::Mailer;
+use crate::channels::whatsapp::graph::GraphClient;
 use crate::config::Config;
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
 use crate::http::{self, BodyLimits};
-use crate::notify::email::Mailer;
 use crate::notify::worker::{self, Wake};
 use actix_web::dev::Server;
 use actix_web::{App, HttpMessage, HttpServer, web};
@@ -20,7 +20,7 @@ pub enum StartupError {
     #[error(transparent)]
     Demo(#[from] demo::DemoError),
     #[error(transparent)]
-    Mail(#[from] crate::notify::email::MailError),
+    Mail(#[from] crate::channels::email::MailError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }

@@ -4,8 +4,8 @@ mod support;
 
 use std::time::Duration;
 
-use chatshop::chat::graph::{GraphClient, GraphError, SentMessage};
-use chatshop::chat::message::OutboundMessage;
+use chatshop::channels::whatsapp::graph::{GraphClient, GraphError, SentMessage};
+use chatshop::channels::whatsapp::message::OutboundMessage;
 use serde_json::json;
 use support::fake_graph::FakeGraph;
 

@@ -3,11 +3,11 @@
 
 use super::ChatError;
 use super::command::{Command, parse_command};
-use super::message::{OutboundMessage, ProductSection, ReplyButton};
 use super::replies::{Language, OrderLineProblem, Replies};
 use super::webhook::{InboundMessage, MessageBody, OrderItem, ReferredProduct};
 use crate::cart::{self, AddOutcome, Cart};
 use crate::catalog::{Availability, Product, Sku, repo};
+use crate::channels::whatsapp::message::{OutboundMessage, ProductSection, ReplyButton};
 use crate::customers::{self, Customer};
 use crate::db::AnyConnection;
 use crate::shops::whatsapp::ChatShop;

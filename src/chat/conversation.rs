@@ -1,7 +1,7 @@
 //! Every message in and out, stored with its customer and shop.
 
-use super::message::OutboundMessage;
 use super::webhook::{InboundMessage, MessageBody};
+use crate::channels::whatsapp::message::OutboundMessage;
 use crate::customers::Customer;
 use crate::db::{AnyConnection, schema::chat_messages};
 use diesel::prelude::*;

@@ -4,9 +4,9 @@
 pub mod bot;
 pub mod command;
 pub mod conversation;
-pub mod graph;
+
 pub mod inbound;
-pub mod message;
+
 pub mod replies;
 pub mod signature;
 pub mod webhook;

@@ -1,9 +1,9 @@
 //! `chatshop chat`: talk to a shop's bot from a terminal, without Meta. Each
 //! line is wrapped as Meta's webhook, signed, and goes the webhook's way.
 
+use crate::channels::whatsapp::message::OutboundMessage;
 use crate::chat::conversation::{self, StoredMessage};
 use crate::chat::inbound::{self, local_phone_number_id};
-use crate::chat::message::OutboundMessage;
 use crate::config::Config;
 use crate::contact::PhoneNumber;
 use crate::db::AnyConnection;

@@ -3,8 +3,9 @@
 
 mod connection;
 pub mod schema;
+pub mod types;
 
-pub use connection::{AnyConnection, ConnectionManager};
+pub use connection::{AnyConnection, ConnectionManager, MultiBackend};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

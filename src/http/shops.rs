@@ -212,7 +212,7 @@ pub struct WhatsAppRequest {
 pub async fn put_whatsapp(
     caller: Caller,
     pool: web::Data<Pool>,
-    graph: web::Data<crate::chat::graph::GraphClient>,
+    graph: web::Data<crate::channels::whatsapp::graph::GraphClient>,
     body: web::Json<WhatsAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;

@@ -2,6 +2,5 @@
 //! together; a worker delivers them after, with retries and backoff, and any
 //! number of processes share the work without sending a message twice.
 
-pub mod email;
 pub mod outbox;
 pub mod worker;

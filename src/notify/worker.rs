@@ -1,11 +1,11 @@
 //! Delivers the outbox: claims due entries, sends them, and records the
 //! outcome; retries with backoff what may succeed later.
 
-use super::email::{CHANNEL_EMAIL, Email, Mailer};
 use super::outbox::{self, OutboxEntry};
+use crate::channels::email::{CHANNEL_EMAIL, Email, Mailer};
+use crate::channels::whatsapp::graph::{GraphClient, GraphError};
+use crate::channels::whatsapp::message::OutboundMessage;
 use crate::chat::conversation;
-use crate::chat::graph::{GraphClient, GraphError};
-use crate::chat::message::OutboundMessage;
 use crate::customers::{self, Customer};
 use crate::db::{AnyConnection, Pool};
 use crate::shops::whatsapp::{self, ChatShop};

@@ -1,8 +1,7 @@
 //! Shops: sign-up (a shop with its owner) and the shop's own settings.
 
-mod id;
 mod repo;
 pub mod whatsapp;
 
-pub use id::ShopId;
+pub use crate::ids::ShopId;
 pub use repo::{NewShop, Shop, ShopContacts, ShopError, SignUpDetails, count as repo_count, create_with_owner, get};

@@ -104,10 +104,10 @@ impl WhatsAppSettings {
 
 /// Checks with Meta that the token may use the number (see `GraphClient::phone_number`).
 pub async fn verify_with_meta(
-    graph: &crate::chat::graph::GraphClient,
+    graph: &crate::channels::whatsapp::graph::GraphClient,
     settings: &WhatsAppSettings,
 ) -> Result<(), ShopError> {
-    use crate::chat::graph::GraphError;
+    use crate::channels::whatsapp::graph::GraphError;
     match graph.phone_number(&settings.phone_number_id, &settings.access_token).await {
         Ok(_) => Ok(()),
         Err(GraphError::Transient(reason) | GraphError::InvalidResponse(reason)) => {
