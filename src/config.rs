@@ -32,7 +32,7 @@ pub struct Config {
     pub feed_body_limit: usize,
     /// HTTP worker threads; absent: one per core.
     pub workers: Option<usize>,
-    /// Deliver the outbox from this process (`CHATSHOP_OUTBOX_WORKER`, default on).
+    /// Run background jobs from this process (`CHATSHOP_WORKER`, default on).
     pub run_worker: bool,
 }
 
@@ -75,7 +75,7 @@ impl Config {
             }
         }
         let bind: SocketAddr = parsed(&lookup, "CHATSHOP_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
-        let run_worker = flag(&lookup, "CHATSHOP_OUTBOX_WORKER")?;
+        let run_worker = flag(&lookup, "CHATSHOP_WORKER")?;
         let database_url = lookup("DATABASE_URL").unwrap_or_else(|| "chatshop.db".into());
         // A demo shop belongs on a laptop, not on a production PostgreSQL,
         // unless asked for.

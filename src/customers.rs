@@ -2,17 +2,17 @@
 //! needs: the last inbound time (the 24-hour window) and their opt-out.
 
 use crate::db::{AnyConnection, schema::customers};
-use crate::shops::ShopId;
+pub use crate::ids::CustomerId;
+use crate::ids::ShopId;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
-use uuid::Uuid;
-
-pub type CustomerId = Uuid;
 
 /// Meta allows free-form messages only this long after the customer's last message.
 pub const SERVICE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = customers)]
 pub struct Customer {
     pub id: CustomerId,
     pub shop_id: ShopId,
@@ -30,34 +30,18 @@ impl Customer {
     }
 }
 
-type CustomerRow = (String, String, String, Option<String>, Option<chrono::NaiveDateTime>, bool, bool);
-
-fn from_row(row: CustomerRow) -> Result<Customer, diesel::result::Error> {
-    let (id, shop_id, wa_id, profile_name, last_inbound_at, window_closed, opted_out) = row;
-    let corrupt = || diesel::result::Error::DeserializationError("stored customer has an invalid id".into());
-    Ok(Customer {
-        id: id.parse().map_err(|_| corrupt())?,
-        shop_id: shop_id.parse().map_err(|_| corrupt())?,
-        wa_id,
-        profile_name,
-        last_inbound_at,
-        window_closed,
-        opted_out,
-    })
-}
-
-macro_rules! customer_columns {
-    () => {
-        (
-            customers::id,
-            customers::shop_id,
-            customers::wa_id,
-            customers::profile_name,
-            customers::last_inbound_at,
-            customers::window_closed,
-            customers::opted_out,
-        )
-    };
+#[derive(Insertable)]
+#[diesel(table_name = customers)]
+struct NewCustomer<'a> {
+    id: CustomerId,
+    shop_id: ShopId,
+    wa_id: &'a str,
+    profile_name: Option<&'a str>,
+    last_inbound_at: Option<NaiveDateTime>,
+    window_closed: bool,
+    opted_out: bool,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
 }
 
 /// Records that the customer wrote at `at`: creates them on their first
@@ -70,20 +54,20 @@ pub fn record_inbound(
     at: chrono::NaiveDateTime,
 ) -> Result<Customer, diesel::result::Error> {
     let now = crate::db::now();
-    let row = (
-        customers::id.eq(Uuid::now_v7().to_string()),
-        customers::shop_id.eq(shop.to_string()),
-        customers::wa_id.eq(wa_id),
-        customers::profile_name.eq(profile_name),
-        customers::last_inbound_at.eq(Some(at)),
-        customers::window_closed.eq(false),
-        customers::opted_out.eq(false),
-        customers::created_at.eq(now),
-        customers::updated_at.eq(now),
-    );
+    let row = NewCustomer {
+        id: CustomerId::new(),
+        shop_id: shop,
+        wa_id,
+        profile_name,
+        last_inbound_at: Some(at),
+        window_closed: false,
+        opted_out: false,
+        created_at: now,
+        updated_at: now,
+    };
     crate::on_backend!(conn, |c| {
         diesel::insert_into(customers::table)
-        .values(row.clone())
+        .values(&row)
         .on_conflict((customers::shop_id, customers::wa_id))
         .do_update()
         .set((
@@ -109,19 +93,17 @@ pub fn record_inbound(
 
 pub fn find(conn: &mut AnyConnection, shop: ShopId, wa_id: &str) -> Result<Option<Customer>, diesel::result::Error> {
     customers::table
-        .filter(customers::shop_id.eq(shop.to_string()))
+        .filter(customers::shop_id.eq(shop))
         .filter(customers::wa_id.eq(wa_id))
-        .select(customer_columns!())
-        .first::<CustomerRow>(conn)
-        .optional()?
-        .map(from_row)
-        .transpose()
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn set_opted_out(conn: &mut AnyConnection, shop: ShopId, id: CustomerId, opted_out: bool) -> QueryResult<()> {
     diesel::update(customers::table)
-        .filter(customers::shop_id.eq(shop.to_string()))
-        .filter(customers::id.eq(id.to_string()))
+        .filter(customers::shop_id.eq(shop))
+        .filter(customers::id.eq(id))
         .set((customers::opted_out.eq(opted_out), customers::updated_at.eq(crate::db::now())))
         .execute(conn)
         .map(drop)
@@ -130,8 +112,8 @@ pub fn set_opted_out(conn: &mut AnyConnection, shop: ShopId, id: CustomerId, opt
 /// Meta said the window is closed (error 131047), whatever our clock thinks.
 pub fn mark_window_closed(conn: &mut AnyConnection, shop: ShopId, id: CustomerId) -> QueryResult<()> {
     diesel::update(customers::table)
-        .filter(customers::shop_id.eq(shop.to_string()))
-        .filter(customers::id.eq(id.to_string()))
+        .filter(customers::shop_id.eq(shop))
+        .filter(customers::id.eq(id))
         .set((customers::window_closed.eq(true), customers::updated_at.eq(crate::db::now())))
         .execute(conn)
         .map(drop)

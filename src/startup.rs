@@ -1,16 +1,17 @@
 //! Building the running service: database, secrets, demo data, HTTP server.
 
 use crate::auth::JwtKeys;
-use crate::channels::email::Mailer;
-use crate::channels::whatsapp::graph::GraphClient;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
 use crate::http::{self, BodyLimits};
-use crate::notify::worker::{self, Wake};
+use crate::jobs::Runner;
+use crate::services::Services;
 use actix_web::dev::Server;
 use actix_web::{App, HttpMessage, HttpServer, web};
 use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
 use tracing_actix_web::{RequestId, TracingLogger};
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,9 @@ pub struct Application {
     pub pool: Pool,
     /// Set when this start created the demo shop.
     pub demo: Option<DemoLogin>,
+    pub services: Arc<Services>,
+    /// The background work; tests drive it with `run_until_idle`.
+    pub jobs: Runner<Services>,
 }
 
 /// Connects and migrates; shared by `serve` and `migrate`.
@@ -54,6 +58,11 @@ fn jwt_secret(config: &Config, pool: &Pool) -> Result<String, StartupError> {
 
 impl Application {
     pub fn build(config: &Config) -> Result<Application, StartupError> {
+        Application::build_with_clock(config, Clock::system())
+    }
+
+    /// As `build`, with a clock the caller holds (tests move it by hand).
+    pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Application, StartupError> {
         let (pool, _) = prepare_database(config)?;
         let backend = db::Backend::of_url(&config.database_url);
         let keys = JwtKeys::new(jwt_secret(config, &pool)?.as_bytes(), config.token_ttl_seconds);
@@ -75,17 +84,13 @@ impl Application {
             app_secret: config.whatsapp_app_secret.clone(),
             verify_token: config.whatsapp_verify_token.clone(),
         });
-        let wake = Wake::default();
-        let graph = web::Data::new(GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version));
+        let services = Arc::new(Services::new(config, pool.clone(), clock)?);
+        let jobs = services.runner();
         if config.run_worker {
-            let channels = worker::Channels {
-                graph: GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version),
-                mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_dir)?,
-                mail_from: config.mail_from.clone(),
-            };
-            worker::spawn(pool.clone(), channels, wake.clone());
+            jobs.spawn();
         }
-        let wake = web::Data::new(wake);
+        let graph = web::Data::new(services.graph.clone());
+        let wake = web::Data::new(jobs.wake());
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap_fn(|req, srv| {
@@ -116,7 +121,7 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
-        Ok(Application { server: server.run(), address, backend, pool, demo })
+        Ok(Application { server: server.run(), address, backend, pool, demo, services, jobs })
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -5,9 +5,7 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-pub const CHANNEL_EMAIL: &str = "email";
-
-/// An e-mail as the outbox keeps it.
+/// An e-mail as its send job keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email {
     pub to: String,
@@ -72,6 +70,39 @@ impl Mailer {
             }
         }
     }
+}
+
+/// What sending e-mail needs from the running service.
+pub trait MailDeps: Send + Sync + 'static {
+    fn mailer(&self) -> &Mailer;
+    fn mail_from(&self) -> &str;
+}
+
+/// The job that sends one e-mail: retried while the server is unreachable or
+/// answers a temporary failure, dead when it refuses the message.
+impl crate::jobs::JobKind for Email {
+    const KIND: &'static str = "email.send";
+}
+
+impl<C: MailDeps> crate::jobs::Job<C> for Email {
+    async fn run(self, context: std::sync::Arc<C>, _run: crate::jobs::JobRun) -> crate::jobs::Outcome {
+        use crate::jobs::Outcome;
+        match context.mailer().send(context.mail_from(), &self).await {
+            Ok(()) => Outcome::done(),
+            Err(error) if error.is_retryable() => Outcome::retry(error.to_string()),
+            Err(error) => Outcome::dead(error.to_string()),
+        }
+    }
+}
+
+/// Queues an e-mail in the caller's transaction.
+pub fn enqueue(
+    conn: &mut crate::db::AnyConnection,
+    shop: Option<crate::ids::ShopId>,
+    email: &Email,
+) -> Result<(), crate::jobs::JobError> {
+    let schedule = crate::jobs::Schedule { shop_id: shop, ..Default::default() };
+    crate::jobs::enqueue(conn, email, schedule).map(drop)
 }
 
 /// The HTML part: the text, escaped, paragraph by paragraph.

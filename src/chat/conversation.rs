@@ -1,11 +1,73 @@
 //! Every message in and out, stored with its customer and shop.
 
 use super::webhook::{InboundMessage, MessageBody};
-use crate::channels::whatsapp::message::OutboundMessage;
+use crate::channels::whatsapp::OutboundMessage;
 use crate::customers::Customer;
 use crate::db::{AnyConnection, schema::chat_messages};
+use crate::ids::{ChatMessageId, CustomerId, ShopId};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
+
+crate::text_enum! {
+    pub enum Direction {
+        In => "in",
+        Out => "out",
+    }
+}
+
+crate::text_enum! {
+    /// Where a message is. Outbound ones move forward only: Meta's status
+    /// webhooks can arrive out of order ("delivered" after "read").
+    pub enum MessageStatus {
+        Received => "received",
+        Queued => "queued",
+        WaitingWindow => "waiting_window",
+        /// Not sent: the customer opted out of what the business starts.
+        NotSentOptedOut => "not_sent_opted_out",
+        /// Kept for the local chat (a shop with no WhatsApp number).
+        Local => "local",
+        Sent => "sent",
+        Delivered => "delivered",
+        Read => "read",
+        Failed => "failed",
+    }
+}
+
+impl MessageStatus {
+    /// How far along a delivery is.
+    fn progress(self) -> i32 {
+        match self {
+            MessageStatus::Received | MessageStatus::Queued | MessageStatus::WaitingWindow => 0,
+            MessageStatus::NotSentOptedOut | MessageStatus::Local | MessageStatus::Sent => 1,
+            MessageStatus::Delivered => 2,
+            MessageStatus::Read => 3,
+            // Final: a failure after "sent" is Meta giving up.
+            MessageStatus::Failed => 4,
+        }
+    }
+
+    /// The same ranking in SQL, for the conditional update.
+    fn progress_sql() -> String {
+        let cases: String =
+            MessageStatus::ALL.iter().map(|s| format!(" WHEN '{}' THEN {}", s.as_str(), s.progress())).collect();
+        format!("(CASE chat_messages.status{cases} ELSE 0 END)")
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = chat_messages)]
+struct NewMessage<'a> {
+    id: ChatMessageId,
+    shop_id: ShopId,
+    customer_id: CustomerId,
+    direction: Direction,
+    wa_message_id: Option<&'a str>,
+    kind: &'a str,
+    body: &'a str,
+    status: MessageStatus,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
 
 fn describe(body: &MessageBody) -> (&'static str, String) {
     match body {
@@ -25,150 +87,148 @@ fn describe(body: &MessageBody) -> (&'static str, String) {
 pub fn record_inbound(conn: &mut AnyConnection, customer: &Customer, message: &InboundMessage) -> QueryResult<bool> {
     let (kind, body) = describe(&message.body);
     let now = crate::db::now();
-    let row = (
-        chat_messages::id.eq(Uuid::now_v7().to_string()),
-        chat_messages::shop_id.eq(customer.shop_id.to_string()),
-        chat_messages::customer_id.eq(customer.id.to_string()),
-        chat_messages::direction.eq("in"),
-        chat_messages::wa_message_id.eq(Some(message.id.clone())),
-        chat_messages::kind.eq(kind),
-        chat_messages::body.eq(body),
-        chat_messages::status.eq("received"),
-        chat_messages::created_at.eq(now),
-        chat_messages::updated_at.eq(now),
-    );
+    let row = NewMessage {
+        id: ChatMessageId::new(),
+        shop_id: customer.shop_id,
+        customer_id: customer.id,
+        direction: Direction::In,
+        wa_message_id: Some(&message.id),
+        kind,
+        body: &body,
+        status: MessageStatus::Received,
+        created_at: now,
+        updated_at: now,
+    };
     let inserted = crate::on_backend!(conn, |c| diesel::insert_into(chat_messages::table)
-        .values(row.clone())
+        .values(&row)
         .on_conflict(chat_messages::wa_message_id)
         .do_nothing()
         .execute(c))?;
     Ok(inserted == 1)
 }
 
-/// Stores a reply to send; the outbox entry that sends it refers to it.
+/// Stores a message to send; the job that sends it refers to it.
 pub fn record_outbound(
     conn: &mut AnyConnection,
     customer: &Customer,
     message: &OutboundMessage,
     payload: &str,
-) -> QueryResult<Uuid> {
-    let id = Uuid::now_v7();
+) -> QueryResult<ChatMessageId> {
     let now = crate::db::now();
-    diesel::insert_into(chat_messages::table)
-        .values((
-            chat_messages::id.eq(id.to_string()),
-            chat_messages::shop_id.eq(customer.shop_id.to_string()),
-            chat_messages::customer_id.eq(customer.id.to_string()),
-            chat_messages::direction.eq("out"),
-            chat_messages::kind.eq(message.kind()),
-            chat_messages::body.eq(payload),
-            chat_messages::status.eq("queued"),
-            chat_messages::created_at.eq(now),
-            chat_messages::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(id)
+    let row = NewMessage {
+        id: ChatMessageId::new(),
+        shop_id: customer.shop_id,
+        customer_id: customer.id,
+        direction: Direction::Out,
+        wa_message_id: None,
+        kind: message.kind(),
+        body: payload,
+        status: MessageStatus::Queued,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(chat_messages::table).values(&row).execute(conn)?;
+    Ok(row.id)
 }
 
-/// Sets an outbound message's state after a delivery attempt.
-pub fn set_outbound_state(
-    conn: &mut AnyConnection,
-    id: Uuid,
-    status: &str,
-    wa_message_id: Option<&str>,
-    error: Option<&str>,
-) -> QueryResult<()> {
+/// What became of an attempt to send a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundState<'a> {
+    Sent { wa_message_id: &'a str },
+    Local,
+    WaitingWindow(&'a str),
+    NotSentOptedOut,
+    Failed(&'a str),
+}
+
+/// Records an outbound message's state after a delivery attempt; it only
+/// moves forward (a status webhook may have come first).
+pub fn set_outbound_state(conn: &mut AnyConnection, id: ChatMessageId, state: OutboundState) -> QueryResult<()> {
     let now = crate::db::now();
-    let target = chat_messages::table.find(id.to_string());
-    match wa_message_id {
-        Some(wamid) => diesel::update(target)
+    let target = chat_messages::table.filter(chat_messages::id.eq(id));
+    match state {
+        OutboundState::Sent { wa_message_id } => diesel::update(target)
             .set((
-                chat_messages::status.eq(status),
-                chat_messages::wa_message_id.eq(wamid),
+                chat_messages::status.eq(MessageStatus::Sent),
+                chat_messages::wa_message_id.eq(wa_message_id),
+                chat_messages::error.eq(None::<String>),
                 chat_messages::updated_at.eq(now),
             ))
             .execute(conn)?,
-        None => diesel::update(target)
-            .set((chat_messages::status.eq(status), chat_messages::error.eq(error), chat_messages::updated_at.eq(now)))
+        OutboundState::Local => diesel::update(target)
+            .set((chat_messages::status.eq(MessageStatus::Local), chat_messages::updated_at.eq(now)))
             .execute(conn)?,
+        OutboundState::NotSentOptedOut => diesel::update(target)
+            .set((chat_messages::status.eq(MessageStatus::NotSentOptedOut), chat_messages::updated_at.eq(now)))
+            .execute(conn)?,
+        OutboundState::WaitingWindow(reason) | OutboundState::Failed(reason) => {
+            let status = match state {
+                OutboundState::Failed(_) => MessageStatus::Failed,
+                _ => MessageStatus::WaitingWindow,
+            };
+            diesel::update(target)
+                .set((
+                    chat_messages::status.eq(status),
+                    chat_messages::error.eq(reason),
+                    chat_messages::updated_at.eq(now),
+                ))
+                .execute(conn)?
+        }
     };
     Ok(())
 }
 
-/// How far along a delivery is; statuses only move forward, since Meta's
-/// webhooks can arrive out of order ("delivered" after "read").
-fn progress(status: &str) -> u8 {
-    match status {
-        "queued" | "waiting_window" => 0,
-        "local" | "sent" => 1,
-        "delivered" => 2,
-        "read" => 3,
-        // Final: a failure after "sent" is Meta giving up.
-        "failed" => 4,
-        _ => 0,
-    }
-}
-
-/// Applies a delivery status from Meta; returns the message's shop and
-/// customer when the message is ours.
+/// Applies a delivery status from Meta in one conditional statement, so two
+/// statuses arriving together cannot move a message backwards (a read-then-
+/// write would, under PostgreSQL's READ COMMITTED). Returns the message's
+/// shop and customer when the message is ours.
 pub fn apply_status(
     conn: &mut AnyConnection,
     wa_message_id: &str,
-    status: &str,
+    status: MessageStatus,
     error: Option<&str>,
-) -> QueryResult<Option<(String, String)>> {
-    let found: Option<(String, String, String)> = chat_messages::table
+) -> QueryResult<Option<(ShopId, CustomerId)>> {
+    diesel::update(chat_messages::table.filter(chat_messages::wa_message_id.eq(wa_message_id)))
+        .filter(diesel::dsl::sql::<diesel::sql_types::Integer>(&MessageStatus::progress_sql()).lt(status.progress()))
+        .set((
+            chat_messages::status.eq(status),
+            chat_messages::error.eq(error),
+            chat_messages::updated_at.eq(crate::db::now()),
+        ))
+        .execute(conn)?;
+    chat_messages::table
         .filter(chat_messages::wa_message_id.eq(wa_message_id))
-        .select((chat_messages::shop_id, chat_messages::customer_id, chat_messages::status))
+        .select((chat_messages::shop_id, chat_messages::customer_id))
         .first(conn)
-        .optional()?;
-    let Some((shop, customer, current)) = found else { return Ok(None) };
-    if progress(status) > progress(&current) {
-        diesel::update(chat_messages::table.filter(chat_messages::wa_message_id.eq(wa_message_id)))
-            .set((
-                chat_messages::status.eq(status),
-                chat_messages::error.eq(error),
-                chat_messages::updated_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(Some((shop, customer)))
+        .optional()
 }
 
 /// A stored message, as a person reading the conversation sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = chat_messages)]
 pub struct StoredMessage {
-    pub id: Uuid,
-    pub direction: String,
+    pub id: ChatMessageId,
+    pub direction: Direction,
     pub kind: String,
     pub body: String,
-    pub status: String,
+    pub status: MessageStatus,
     pub error: Option<String>,
 }
 
 /// The customer's messages after `after` (all when None), oldest first.
-pub fn history(conn: &mut AnyConnection, customer: &Customer, after: Option<Uuid>) -> QueryResult<Vec<StoredMessage>> {
+pub fn history(
+    conn: &mut AnyConnection,
+    customer: &Customer,
+    after: Option<ChatMessageId>,
+) -> QueryResult<Vec<StoredMessage>> {
     let mut query = chat_messages::table
-        .filter(chat_messages::shop_id.eq(customer.shop_id.to_string()))
-        .filter(chat_messages::customer_id.eq(customer.id.to_string()))
+        .filter(chat_messages::shop_id.eq(customer.shop_id))
+        .filter(chat_messages::customer_id.eq(customer.id))
         .order(chat_messages::id)
-        .select((
-            chat_messages::id,
-            chat_messages::direction,
-            chat_messages::kind,
-            chat_messages::body,
-            chat_messages::status,
-            chat_messages::error,
-        ))
+        .select(StoredMessage::as_select())
         .into_boxed();
     if let Some(after) = after {
-        query = query.filter(chat_messages::id.gt(after.to_string()));
+        query = query.filter(chat_messages::id.gt(after));
     }
-    Ok(query
-        .load::<(String, String, String, String, String, Option<String>)>(conn)?
-        .into_iter()
-        .filter_map(|(id, direction, kind, body, status, error)| {
-            Some(StoredMessage { id: id.parse().ok()?, direction, kind, body, status, error })
-        })
-        .collect())
+    query.load(conn)
 }

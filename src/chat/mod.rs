@@ -4,6 +4,7 @@
 pub mod bot;
 pub mod command;
 pub mod conversation;
+pub mod delivery;
 
 pub mod inbound;
 

@@ -2,12 +2,12 @@
 //! line is wrapped as Meta's webhook, signed, and goes the webhook's way.
 
 use crate::channels::whatsapp::message::OutboundMessage;
-use crate::chat::conversation::{self, StoredMessage};
+use crate::chat::conversation::{self, Direction, StoredMessage};
 use crate::chat::inbound::{self, local_phone_number_id};
 use crate::config::Config;
 use crate::contact::PhoneNumber;
 use crate::db::AnyConnection;
-use crate::notify::outbox;
+use crate::ids::ChatMessageId;
 use crate::shops::{ShopId, whatsapp};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -26,7 +26,13 @@ pub fn run(config: Config, shop: ShopId, customer: PhoneNumber, name: Option<Str
     if interactive {
         println!("Talking to {} as +{customer}. Type a message (#pay presses a button); Ctrl-D ends.", chat_shop.name);
     }
-    let mut last_seen: Option<Uuid> = None;
+    // The replies are "sent" by the same jobs as in the service: a shop with
+    // no WhatsApp number keeps them for this chat to show.
+    let services =
+        std::sync::Arc::new(crate::services::Services::new(&config, pool.clone(), crate::clock::Clock::system())?);
+    let jobs = services.runner();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut last_seen: Option<ChatMessageId> = None;
     for line in std::io::stdin().lock().lines() {
         let line = line?;
         let said = line.trim();
@@ -36,6 +42,7 @@ pub fn run(config: Config, shop: ShopId, customer: PhoneNumber, name: Option<Str
         let body = serde_json::to_vec(&webhook_for(shop, &customer, name.as_deref(), said))?;
         let signature = crate::chat::signature::sign(secret.as_bytes(), &body);
         inbound::receive(&mut conn, secret.as_bytes(), &body, Some(&signature))?;
+        runtime.block_on(jobs.run_until_idle());
         for message in replies_since(&mut conn, shop, &customer, &mut last_seen)? {
             println!("{}\n", render(&message));
         }
@@ -69,23 +76,21 @@ fn webhook_for(shop: ShopId, customer: &PhoneNumber, name: Option<&str>, said: &
         "messages": [message]}}]}]})
 }
 
-/// The bot's replies stored since the last look; they are delivered here, so
-/// the outbox entries are settled as delivered locally.
+/// The bot's replies stored since the last look.
 fn replies_since(
     conn: &mut AnyConnection,
     shop: ShopId,
     customer: &PhoneNumber,
-    last_seen: &mut Option<Uuid>,
+    last_seen: &mut Option<ChatMessageId>,
 ) -> anyhow::Result<Vec<OutboundMessage>> {
     let Some(customer) = crate::customers::find(conn, shop, customer.as_str())? else { return Ok(Vec::new()) };
     let messages: Vec<StoredMessage> = conversation::history(conn, &customer, *last_seen)?;
     if let Some(last) = messages.last() {
         *last_seen = Some(last.id);
     }
-    outbox::settle_local(conn, shop, &customer.wa_id)?;
     Ok(messages
         .into_iter()
-        .filter(|m| m.direction == "out")
+        .filter(|m| m.direction == Direction::Out)
         .filter_map(|m| serde_json::from_str(&m.body).ok())
         .collect())
 }

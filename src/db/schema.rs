@@ -107,20 +107,33 @@ diesel::table! {
 }
 
 diesel::table! {
-    outbox (id) {
+    jobs (id) {
         id -> Text,
-        shop_id -> Text,
-        channel -> Text,
-        chat_message_id -> Nullable<Text>,
-        recipient -> Text,
+        kind -> Text,
+        shop_id -> Nullable<Text>,
         payload -> Text,
         status -> Text,
+        run_at -> Nullable<Timestamp>,
+        dedupe_key -> Nullable<Text>,
+        ordering_key -> Nullable<Text>,
         attempts -> Integer,
-        next_attempt_at -> Timestamp,
         last_error -> Nullable<Text>,
+        claim_token -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
-        claim_token -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    webhook_failures (event_key) {
+        event_key -> Text,
+        source -> Text,
+        attempts -> Integer,
+        last_error -> Text,
+        body -> Text,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
     }
 }
 
@@ -138,5 +151,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     customers,
     chat_messages,
     cart_items,
-    outbox
+    jobs,
+    webhook_failures
 );

@@ -3,7 +3,7 @@
 use super::{ApiError, read_bounded, with_db};
 use crate::chat::{inbound, webhook};
 use crate::db::Pool;
-use crate::notify::worker::Wake;
+use crate::jobs::Wake;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -62,8 +62,10 @@ pub async fn receive(
     };
     let body = read_bounded(payload, webhook::MAX_BODY_BYTES).await?;
     let header = req.headers().get("x-hub-signature-256").and_then(|h| h.to_str().ok()).map(str::to_owned);
-    let receipt =
-        with_db(&pool, move |conn| Ok(inbound::receive(conn, secret.as_bytes(), &body, header.as_deref())?)).await?;
+    // Checked and parsed before a database connection is taken: forged or
+    // malformed posts cost no connection.
+    let events = inbound::authenticate(secret.as_bytes(), &body, header.as_deref())?;
+    let receipt = with_db(&pool, move |conn| Ok(inbound::handle(conn, &events)?)).await?;
     wake.now();
     if receipt.failed > 0 {
         return Err(ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "some events were not handled"));

@@ -97,6 +97,9 @@ pub fn test_config(database_url: &str) -> Config {
     config.whatsapp_verify_token = Some("verify-me".into());
     // No Graph API unless a test starts its fake one.
     config.whatsapp_graph_url = "http://127.0.0.1:9".into();
+    // Tests drive background work themselves (`run_until_idle`) rather than
+    // sleep until a worker gets to it.
+    config.run_worker = false;
     config
 }
 
@@ -105,6 +108,9 @@ pub struct TestApp {
     pub pool: chatshop::db::Pool,
     pub engine: Engine,
     pub client: reqwest::Client,
+    /// Stands still unless a test moves it (retries, windows, expiry).
+    pub clock: chatshop::clock::Clock,
+    pub jobs: chatshop::jobs::Runner<chatshop::services::Services>,
     handle: actix_web::dev::ServerHandle,
     /// Where mail goes when no SMTP server is set.
     pub mail_dir: tempfile::TempDir,
@@ -135,29 +141,41 @@ impl TestApp {
         let mail_dir = tempfile::tempdir().expect("mail dir");
         config.mail_dir = mail_dir.path().to_owned();
         adjust(&mut config);
-        let app = Application::build(&config).expect("the app starts");
+        let clock = chatshop::clock::Clock::manual(chatshop::db::now());
+        let app = Application::build_with_clock(&config, clock.clone()).expect("the app starts");
         let address = format!("http://{}", app.address);
         let handle = app.server_handle();
         let pool = app.pool.clone();
+        let jobs = app.jobs.clone();
         tokio::spawn(app.run_until_stopped());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { address, pool, engine, client, handle, mail_dir, _database: database })
+        Some(TestApp { address, pool, engine, client, clock, jobs, handle, mail_dir, _database: database })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
 
-    /// A second process on the same database, as a platform runs several.
-    pub async fn second_process(&self, adjust: impl FnOnce(&mut Config)) -> (String, actix_web::dev::ServerHandle) {
+    /// Runs every due background job, and what they cause, to the end.
+    pub async fn run_until_idle(&self) -> usize {
+        self.jobs.run_until_idle().await
+    }
+
+    /// A second process on the same database, as a platform runs several,
+    /// with the same clock.
+    pub async fn second_process(
+        &self,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (String, actix_web::dev::ServerHandle, chatshop::jobs::Runner<chatshop::services::Services>) {
         let mut config = test_config(self._database.url());
         config.mail_dir = self.mail_dir.path().to_owned();
         adjust(&mut config);
-        let app = Application::build(&config).expect("the second process starts");
+        let app = Application::build_with_clock(&config, self.clock.clone()).expect("the second process starts");
         let address = format!("http://{}", app.address);
         let handle = app.server_handle();
+        let jobs = app.jobs.clone();
         tokio::spawn(app.run_until_stopped());
-        (address, handle)
+        (address, handle, jobs)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {
@@ -283,17 +301,10 @@ macro_rules! on_both_databases {
 }
 
 impl TestApp {
-    /// The `.eml` files written to the mail folder, waiting up to `timeout` for `n`.
-    pub async fn mail_files(&self, n: usize, timeout: std::time::Duration) -> Vec<String> {
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let files: Vec<String> = std::fs::read_dir(self.mail_dir.path())
-                .map(|dir| dir.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
-                .unwrap_or_default();
-            if files.len() >= n || std::time::Instant::now() >= deadline {
-                return files;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+    /// The `.eml` files written to the mail folder so far.
+    pub fn mail_files(&self) -> Vec<String> {
+        std::fs::read_dir(self.mail_dir.path())
+            .map(|dir| dir.filter_map(|e| e.ok()).filter_map(|e| std::fs::read_to_string(e.path()).ok()).collect())
+            .unwrap_or_default()
     }
 }

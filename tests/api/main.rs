@@ -9,6 +9,6 @@ mod auth;
 mod catalog_import;
 mod health;
 mod isolation;
-mod outbox;
+mod jobs;
 mod products;
 mod whatsapp;

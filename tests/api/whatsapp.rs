@@ -3,10 +3,9 @@
 
 use crate::helpers::{APP_SECRET, Engine, TestApp, TestShop, assert_problem, sample};
 use crate::support::fake_graph::{FakeGraph, RecordedRequest};
-use chatshop::db::schema::{chat_messages, customers, outbox};
+use chatshop::db::schema::{chat_messages, customers, jobs};
 use diesel::prelude::*;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
 const CATALOG_ID: &str = "194836987003835";
@@ -85,6 +84,15 @@ async fn post_raw_to(app: &TestApp, address: &str, raw: Vec<u8>, signature: Opti
     request.send().await.unwrap()
 }
 
+/// Runs the background work to idle; returns every request the fake Graph
+/// API has had so far, which must be `expected` many.
+async fn sent_to_meta(app: &TestApp, fake: &FakeGraph, expected: usize) -> Vec<RecordedRequest> {
+    app.run_until_idle().await;
+    let sent = fake.requests();
+    assert_eq!(sent.len(), expected, "{sent:#?}");
+    sent
+}
+
 fn count(app: &TestApp, direction: &str) -> i64 {
     let mut conn = app.pool.get().unwrap();
     chat_messages::table.filter(chat_messages::direction.eq(direction)).count().get_result(&mut conn).unwrap()
@@ -131,7 +139,7 @@ async fn a_catalogue_order_becomes_a_cart_priced_from_our_catalogue(app: TestApp
         vec![json!({"profile": {"name": "Ana"}, "wa_id": ANA})],
     );
     assert_eq!(post_signed(&app, &order).await.status(), 200);
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(sent[0].path, format!("/v24.0/{PHONE_NUMBER_ID}/messages"));
     assert_eq!(sent[0].bearer(), Some("EAAG-shop-token"));
     assert_eq!(sent[0].body["to"], ANA);
@@ -159,8 +167,7 @@ async fn forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored(app: Test
     let huge = vec![b' '; 2 * 1024 * 1024];
     assert_problem(post_raw(&app, huge, Some("sha256=00".into())).await, 413, "body_too_large").await;
     assert_eq!(count(&app, "in"), 0);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(fake.requests().is_empty());
+    sent_to_meta(&app, &fake, 0).await;
 }
 chat_test!(forged_or_unsigned_webhooks_are_refused_and_nothing_is_stored);
 
@@ -170,9 +177,8 @@ async fn a_redelivered_message_is_handled_once(app: TestApp, fake: FakeGraph) {
     for _ in 0..3 {
         assert_eq!(post_signed(&app, &message).await.status(), 200);
     }
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(fake.requests().len(), 2, "one 'added' and one cart summary, once: {sent:#?}");
+    // One 'added' and one cart summary, once.
+    sent_to_meta(&app, &fake, 2).await;
     assert_eq!(count(&app, "in"), 1);
     assert!(body_text(&fake.requests()[1]).contains("2x Bolo de Chocolate"));
 }
@@ -188,7 +194,7 @@ async fn a_batch_of_fifty_messages_from_ten_customers_is_all_handled(app: TestAp
         .map(|c| json!({"profile": {"name": format!("Cliente {c}")}, "wa_id": format!("55119000000{c:02}")}))
         .collect();
     assert_eq!(post_signed(&app, &envelope(messages, contacts)).await.status(), 200);
-    let sent = fake.wait_for_requests(50, Duration::from_secs(30)).await;
+    let sent = sent_to_meta(&app, &fake, 50).await;
     assert_eq!(count(&app, "in"), 50);
     let mut conn = app.pool.get().unwrap();
     assert_eq!(customers::table.count().get_result::<i64>(&mut conn).unwrap(), 10);
@@ -203,7 +209,7 @@ async fn a_closed_window_sends_the_template_and_holds_the_reply_until_the_custom
     connected_bakery(&app, Some("pedido_atualizado")).await;
     fake.fail_next(400, 131047, "Re-engagement message");
     assert_eq!(post_signed(&app, &text_from(ANA, "wamid.w1", "carrinho")).await.status(), 200);
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(sent[0].body["type"], "text");
     assert_eq!(sent[1].body["type"], "template");
     assert_eq!(sent[1].body["template"]["name"], "pedido_atualizado");
@@ -217,7 +223,7 @@ async fn a_closed_window_sends_the_template_and_holds_the_reply_until_the_custom
     assert!(closed());
     // The customer answers the template: the held reply goes, then the new one.
     post_signed(&app, &text_from(ANA, "wamid.w2", "ajuda")).await;
-    let sent = fake.wait_for_requests(4, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 4).await;
     assert!(body_text(&sent[2]).starts_with("Seu carrinho está vazio"), "{sent:#?}");
     assert!(body_text(&sent[3]).starts_with("Olá, Ana!"));
     assert!(!closed());
@@ -228,18 +234,10 @@ async fn without_a_template_a_closed_window_holds_the_message_until_the_customer
     connected_bakery(&app, None).await;
     fake.fail_next(400, 131047, "Re-engagement message");
     post_signed(&app, &text_from(ANA, "wamid.h1", "carrinho")).await;
-    fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    sent_to_meta(&app, &fake, 1).await;
     let mut conn = app.pool.get().unwrap();
-    let waiting = || -> i64 {
-        outbox::table.filter(outbox::status.eq("waiting")).count().get_result(&mut app.pool.get().unwrap()).unwrap()
-    };
-    for _ in 0..100 {
-        if waiting() == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(waiting(), 1);
+    let held: i64 = jobs::table.filter(jobs::status.eq("held")).count().get_result(&mut conn).unwrap();
+    assert_eq!(held, 1);
     let status: String = chat_messages::table
         .filter(chat_messages::direction.eq("out"))
         .select(chat_messages::status)
@@ -247,12 +245,12 @@ async fn without_a_template_a_closed_window_holds_the_message_until_the_customer
         .unwrap();
     assert_eq!(status, "waiting_window");
     // The shop is told, once, by e-mail (written to the mail folder here).
-    let mail = app.mail_files(1, Duration::from_secs(10)).await;
+    let mail = app.mail_files();
     assert_eq!(mail.len(), 1);
     assert!(mail[0].contains("To: dono@padaria.com.br"), "{}", mail[0]);
     // The customer writes again: the held message goes out with the new reply.
     post_signed(&app, &text_from(ANA, "wamid.h2", "ajuda")).await;
-    let sent = fake.wait_for_requests(3, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 3).await;
     assert!(sent[1..].iter().any(|r| body_text(r).starts_with("Seu carrinho está vazio")));
 }
 chat_test!(without_a_template_a_closed_window_holds_the_message_until_the_customer_writes);
@@ -269,15 +267,13 @@ async fn text_commands_unknown_skus_and_names(app: TestApp, fake: FakeGraph) {
         ("remover PAO-QUEIJO-6", "Removido: Pão de Queijo Mineiro (6 unidades)."),
         ("blá blá", "Não entendi. Envie *menu* para ver os produtos ou *ajuda* para ver o que posso fazer."),
     ];
-    let mut expected_requests = 0;
     for (i, (said, first_reply)) in conversation.iter().enumerate() {
+        let before = fake.requests().len();
         post_signed(&app, &text_from(ANA, &format!("wamid.t{i}"), said)).await;
-        let before = expected_requests;
-        expected_requests += 1;
-        let sent = fake.wait_for_requests(expected_requests, Duration::from_secs(10)).await;
+        app.run_until_idle().await;
+        let sent = fake.requests();
+        assert!(sent.len() > before, "a reply to {said:?}");
         assert_eq!(body_text(&sent[before]), *first_reply, "after {said:?}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        expected_requests = fake.requests().len();
     }
 }
 chat_test!(text_commands_unknown_skus_and_names);
@@ -285,7 +281,7 @@ chat_test!(text_commands_unknown_skus_and_names);
 async fn stop_opts_out_and_voltar_opts_back_in(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;
     post_signed(&app, &text_from(ANA, "wamid.s1", "PARAR")).await;
-    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 1).await;
     assert!(body_text(&sent[0]).starts_with("Pronto: você não vai mais receber mensagens nossas"));
     let opted_out = || -> bool {
         customers::table
@@ -296,7 +292,7 @@ async fn stop_opts_out_and_voltar_opts_back_in(app: TestApp, fake: FakeGraph) {
     };
     assert!(opted_out());
     post_signed(&app, &text_from(ANA, "wamid.s2", "voltar")).await;
-    fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    sent_to_meta(&app, &fake, 2).await;
     assert!(!opted_out());
 }
 chat_test!(stop_opts_out_and_voltar_opts_back_in);
@@ -304,21 +300,13 @@ chat_test!(stop_opts_out_and_voltar_opts_back_in);
 async fn statuses_are_recorded_and_unknown_numbers_acknowledged(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;
     post_signed(&app, &text_from(ANA, "wamid.q1", "ajuda")).await;
-    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
-    // The fake answers with ids "wamid.<n>"; find ours in the database once recorded.
-    let mut wamid = None;
-    for _ in 0..100 {
-        let mut conn = app.pool.get().unwrap();
-        wamid = chat_messages::table
-            .filter(chat_messages::direction.eq("out"))
-            .select(chat_messages::wa_message_id)
-            .first::<Option<String>>(&mut conn)
-            .unwrap();
-        if wamid.is_some() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let sent = sent_to_meta(&app, &fake, 1).await;
+    // The fake answers with ids "wamid.<n>"; ours is recorded with the send.
+    let wamid: Option<String> = chat_messages::table
+        .filter(chat_messages::direction.eq("out"))
+        .select(chat_messages::wa_message_id)
+        .first(&mut app.pool.get().unwrap())
+        .unwrap();
     let wamid = wamid.expect("the sent message carries Meta's id");
     assert_eq!(sent.len(), 1);
     let status_of = |state: &str| {
@@ -368,7 +356,7 @@ async fn an_english_shop_answers_in_english(app: TestApp, fake: FakeGraph) {
     let settings = json!({"phone_number_id": PHONE_NUMBER_ID, "access_token": "EAAG-shop-token"});
     app.client.put(app.url("/v1/shop/whatsapp")).bearer_auth(&token).json(&settings).send().await.unwrap();
     post_signed(&app, &text_from(ANA, "wamid.en1", "add 2 bikini")).await;
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(body_text(&sent[0]), "Added: 2x Bikini.");
     assert_eq!(body_text(&sent[1]), "Your cart:\n• 2x Bikini — R$2,469.00\n*Total: R$2,469.00*");
     let bad = app
@@ -399,7 +387,7 @@ async fn every_problem_line_of_a_catalogue_cart_is_named(app: TestApp, fake: Fak
         vec![json!({"profile": {"name": "Ana"}, "wa_id": ANA})],
     );
     post_signed(&app, &order).await;
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(
         body_text(&sent[0]),
         "Item 1 (Pudim de Leite Condensado (inteiro)): você pediu 10, só temos 6; coloquei 6.\nItem 2 (Pão Italiano de Fermentação Natural): esgotado."
@@ -415,29 +403,26 @@ async fn a_failed_send_is_retried_and_a_refused_one_recorded_as_failed(app: Test
     connected_bakery(&app, None).await;
     fake.fail_next(500, 1, "An unknown error occurred");
     post_signed(&app, &text_from(ANA, "wamid.r1", "ajuda")).await;
-    // The first try fails; the retry, after the backoff, gets through.
-    let sent = fake.wait_for_requests(2, Duration::from_secs(15)).await;
+    // The first try fails; the retry waits for its backoff, then gets through.
+    sent_to_meta(&app, &fake, 1).await;
+    app.clock.advance(chrono::TimeDelta::minutes(1));
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(sent[0].body, sent[1].body);
     fake.fail_next(400, 100, "Invalid parameter");
     post_signed(&app, &text_from(ANA, "wamid.r2", "limpar")).await;
-    fake.wait_for_requests(3, Duration::from_secs(10)).await;
-    let mut failed = Vec::new();
-    for _ in 0..100 {
-        let mut conn = app.pool.get().unwrap();
-        failed = chat_messages::table
-            .filter(chat_messages::status.eq("failed"))
-            .select(chat_messages::error)
-            .load::<Option<String>>(&mut conn)
-            .unwrap();
-        if !failed.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    sent_to_meta(&app, &fake, 3).await;
+    let failed: Vec<Option<String>> = chat_messages::table
+        .filter(chat_messages::status.eq("failed"))
+        .select(chat_messages::error)
+        .load(&mut app.pool.get().unwrap())
+        .unwrap();
     assert_eq!(failed.len(), 1);
     assert!(failed[0].as_deref().unwrap_or_default().contains("Invalid parameter"), "{failed:?}");
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(fake.requests().len(), 3, "a refused message is not retried");
+    app.clock.advance(chrono::TimeDelta::hours(1));
+    sent_to_meta(&app, &fake, 3).await;
+    let dead: i64 =
+        jobs::table.filter(jobs::status.eq("dead")).count().get_result(&mut app.pool.get().unwrap()).unwrap();
+    assert_eq!(dead, 1, "a refused message is not retried: its job is dead");
 }
 chat_test!(a_failed_send_is_retried_and_a_refused_one_recorded_as_failed);
 
@@ -466,9 +451,9 @@ async fn the_shop_is_told_over_smtp_when_a_reply_must_wait(engine: Engine) {
     // Two replies ("added" and the cart); Meta refuses the first, the second is held without trying.
     fake.fail_next(400, 131047, "Re-engagement message");
     post_signed(&app, &text_from(ANA, "wamid.m1", "add 2 BIKINI-1")).await;
-    let mail = sink.wait_for(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(sink.received().len(), 1, "told once, not once per held message");
+    app.run_until_idle().await;
+    let mail = sink.received();
+    assert_eq!(mail.len(), 1, "told once, not once per held message");
     assert_eq!(fake.requests().len(), 1);
     assert_eq!(mail[0].to, ["<owner@ipanema.com.br>"]);
     assert!(mail[0].data.contains("Subject: A reply to Ana (+5511988887777) is waiting"), "{}", mail[0].data);
@@ -490,7 +475,7 @@ mod the_shop_is_told_over_smtp {
 async fn two_processes_on_one_database_send_each_reply_once(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;
     let graph = fake.url();
-    let (second, handle) = app.second_process(|c| c.whatsapp_graph_url = graph).await;
+    let (second, handle, second_jobs) = app.second_process(|c| c.whatsapp_graph_url = graph).await;
     let now = chrono::Utc::now().timestamp().to_string();
     for batch in 0..4 {
         let messages: Vec<Value> = (0..10)
@@ -498,14 +483,14 @@ async fn two_processes_on_one_database_send_each_reply_once(app: TestApp, fake: 
             .collect();
         let raw = serde_json::to_vec(&envelope(messages, vec![])).unwrap();
         let signature = chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &raw);
-        // Alternate between the processes; both workers claim from one outbox.
+        // Alternate between the processes; both workers claim from one queue.
         let address = if batch % 2 == 0 { app.address.clone() } else { second.clone() };
         assert_eq!(post_raw_to(&app, &address, raw, Some(signature)).await.status(), 200);
     }
-    fake.wait_for_requests(40, Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let sent = fake.requests();
-    assert_eq!(sent.len(), 40, "each reply sent exactly once");
+    // Both processes work the queue at once.
+    let (first_runs, second_runs) = tokio::join!(app.run_until_idle(), second_jobs.run_until_idle());
+    assert_eq!(first_runs + second_runs, 40, "each job run once: {first_runs} + {second_runs}");
+    sent_to_meta(&app, &fake, 40).await;
     let mut conn = app.pool.get().unwrap();
     let wamids: std::collections::HashSet<Option<String>> = chat_messages::table
         .filter(chat_messages::direction.eq("out"))
@@ -522,7 +507,7 @@ chat_test!(two_processes_on_one_database_send_each_reply_once);
 async fn menu_sends_the_shops_whatsapp_catalogue_as_a_product_list(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;
     post_signed(&app, &text_from(ANA, "wamid.menu", "cardápio")).await;
-    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 1).await;
     let interactive = &sent[0].body["interactive"];
     assert_eq!(interactive["type"], "product_list");
     assert_eq!(interactive["action"]["catalog_id"], CATALOG_ID);
@@ -544,7 +529,7 @@ async fn a_message_about_a_product_offers_to_add_it(app: TestApp, fake: FakeGrap
     message["entry"][0]["changes"][0]["value"]["messages"][0]["context"] =
         json!({"referred_product": {"catalog_id": CATALOG_ID, "product_retailer_id": "SONHO-CREME"}});
     post_signed(&app, &message).await;
-    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 1).await;
     assert!(body_text(&sent[0]).starts_with("*Sonho de Creme* — R$ 9,90"), "{}", body_text(&sent[0]));
     assert_eq!(sent[0].body["interactive"]["action"]["buttons"][0]["reply"]["id"], "add:SONHO-CREME");
 }
@@ -558,7 +543,7 @@ async fn a_late_delivery_is_answered_with_the_template(app: TestApp, fake: FakeG
     let a_day_ago = chrono::Utc::now().timestamp() - 25 * 3600;
     message["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = json!(a_day_ago.to_string());
     post_signed(&app, &message).await;
-    let sent = fake.wait_for_requests(1, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 1).await;
     assert_eq!(sent[0].body["type"], "template");
     assert_eq!(sent[0].body["template"]["language"]["code"], "pt_BR");
 }
@@ -571,7 +556,7 @@ async fn a_late_redelivery_does_not_move_the_window_back(app: TestApp, fake: Fak
     late["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
         json!((chrono::Utc::now().timestamp() - 30 * 3600).to_string());
     post_signed(&app, &late).await;
-    let sent = fake.wait_for_requests(2, Duration::from_secs(10)).await;
+    let sent = sent_to_meta(&app, &fake, 2).await;
     assert_eq!(sent[0].body["type"], "text");
     assert_eq!(sent[1].body["type"], "text", "the customer wrote a minute ago: the window is open");
 }
