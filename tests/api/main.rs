@@ -10,5 +10,7 @@ mod catalog_import;
 mod health;
 mod isolation;
 mod jobs;
+mod outbox_migration;
 mod products;
 mod whatsapp;
+mod whatsapp_faults;

@@ -9,13 +9,15 @@ use serde_json::{Value, json};
 
 const PHONE_NUMBER_ID: &str = "106540352242922";
 const CATALOG_ID: &str = "194836987003835";
-const ANA: &str = "5511988887777";
+pub const ANA: &str = "5511988887777";
 
 /// Declares a chat test on both databases, with a fake Graph API.
+#[macro_export]
 macro_rules! chat_test {
     ($name:ident) => {
         mod $name {
-            use super::*;
+            use $crate::helpers::{Engine, TestApp};
+            use $crate::support::fake_graph::FakeGraph;
             async fn run(engine: Engine) {
                 let fake = FakeGraph::start().await;
                 let url = fake.url();
@@ -35,7 +37,7 @@ macro_rules! chat_test {
     };
 }
 
-async fn connected_bakery(app: &TestApp, template: Option<&str>) -> TestShop {
+pub async fn connected_bakery(app: &TestApp, template: Option<&str>) -> TestShop {
     let shop = app.sign_up("Padaria Doce Lar", "dono@padaria.com.br").await;
     assert_eq!(app.import(&shop.token, sample("padaria-doce-lar.csv"), "").await.status(), 200);
     let mut settings =
@@ -51,14 +53,14 @@ async fn connected_bakery(app: &TestApp, template: Option<&str>) -> TestShop {
     shop
 }
 
-fn envelope(messages: Vec<Value>, contacts: Vec<Value>) -> Value {
+pub fn envelope(messages: Vec<Value>, contacts: Vec<Value>) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp",
         "metadata": {"display_phone_number": "5511999990000", "phone_number_id": PHONE_NUMBER_ID},
         "contacts": contacts, "messages": messages}}]}]})
 }
 
-fn text_from(from: &str, wamid: &str, text: &str) -> Value {
+pub fn text_from(from: &str, wamid: &str, text: &str) -> Value {
     let now = chrono::Utc::now().timestamp().to_string();
     envelope(
         vec![json!({"from": from, "id": wamid, "timestamp": now, "type": "text", "text": {"body": text}})],
@@ -66,7 +68,7 @@ fn text_from(from: &str, wamid: &str, text: &str) -> Value {
     )
 }
 
-async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
+pub async fn post_signed(app: &TestApp, body: &Value) -> reqwest::Response {
     let raw = serde_json::to_vec(body).unwrap();
     post_raw(app, raw.clone(), Some(chatshop::chat::signature::sign(APP_SECRET.as_bytes(), &raw))).await
 }
@@ -86,19 +88,19 @@ async fn post_raw_to(app: &TestApp, address: &str, raw: Vec<u8>, signature: Opti
 
 /// Runs the background work to idle; returns every request the fake Graph
 /// API has had so far, which must be `expected` many.
-async fn sent_to_meta(app: &TestApp, fake: &FakeGraph, expected: usize) -> Vec<RecordedRequest> {
+pub async fn sent_to_meta(app: &TestApp, fake: &FakeGraph, expected: usize) -> Vec<RecordedRequest> {
     app.run_until_idle().await;
     let sent = fake.requests();
     assert_eq!(sent.len(), expected, "{sent:#?}");
     sent
 }
 
-fn count(app: &TestApp, direction: &str) -> i64 {
+pub fn count(app: &TestApp, direction: &str) -> i64 {
     let mut conn = app.pool.get().unwrap();
     chat_messages::table.filter(chat_messages::direction.eq(direction)).count().get_result(&mut conn).unwrap()
 }
 
-fn body_text(request: &RecordedRequest) -> String {
+pub fn body_text(request: &RecordedRequest) -> String {
     let body = &request.body;
     body["text"]["body"]
         .as_str()
