@@ -1,7 +1,8 @@
-//! The command line: `serve` (default), `migrate`, `catalog import`, `pix …`.
+//! The command line: `serve` (default), `migrate`, `catalog import`, `chat`, `jobs`, `pix …`.
 
 mod catalog;
 mod chat;
+mod jobs;
 mod pix;
 mod serve;
 
@@ -39,6 +40,9 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// The background jobs queue: list (dead ones by default), retry.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
     /// Pix BR Codes: encode, decode, QR.
     #[command(subcommand)]
     Pix(pix::PixCommand),
@@ -57,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Catalog(command) => catalog::run(chatshop_config()?, command),
         Command::Chat { shop, customer, name } => chat::run(chatshop_config()?, shop, customer, name),
+        Command::Jobs(command) => jobs::run(chatshop_config()?, command),
     }
 }
 
