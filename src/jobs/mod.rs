@@ -15,7 +15,7 @@ mod store;
 
 pub use retry::RetryPolicy;
 pub use runner::{Runner, RunnerBuilder, Wake};
-pub use store::{JobRecord, claim_due, list, release_held, renew, retry_dead};
+pub use store::{JobRecord, claim_due, list, purge_done, release_held, renew, retry_dead};
 
 use crate::db::AnyConnection;
 use crate::ids::{JobId, ShopId};
@@ -114,7 +114,7 @@ impl Outcome {
 
 /// A kind of background work, run with the context `C` the runner was built
 /// with (the service's clients and pool, behind traits the kind names).
-pub trait Job<C>: JobKind + DeserializeOwned + Send + Sync + 'static {
+pub trait Job<C>: JobKind + DeserializeOwned + Clone + Send + Sync + 'static {
     const RETRY: RetryPolicy = RetryPolicy::DEFAULT;
 
     fn run(self, context: Arc<C>, run: JobRun) -> impl Future<Output = Outcome> + Send;

@@ -18,6 +18,9 @@ pub const LEASE: TimeDelta = TimeDelta::seconds(60);
 /// How often an idle worker looks for due work nobody woke it for (jobs
 /// whose time came, jobs from other processes).
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// Done jobs are kept this long (their dedupe keys with them), then deleted.
+pub const KEEP_DONE: TimeDelta = TimeDelta::days(30);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// Recording an outcome is retried: a message sent whose outcome is lost
 /// would be sent again after its lease.
 const RECORD_TRIES: u32 = 4;
@@ -146,7 +149,12 @@ impl<C: Send + Sync + 'static> Runner<C> {
 
     async fn work(self) {
         let slots = Arc::new(Semaphore::new(self.inner.concurrency));
+        let mut purged_at: Option<std::time::Instant> = None;
         loop {
+            if purged_at.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                purged_at = Some(std::time::Instant::now());
+                self.purge().await;
+            }
             let free = slots.available_permits();
             let claimed = if free == 0 { Ok(Vec::new()) } else { self.claim(free).await };
             match claimed {
@@ -194,6 +202,21 @@ impl<C: Send + Sync + 'static> Runner<C> {
             }
             runs += jobs.len();
             futures_util::future::join_all(jobs.into_iter().map(|job| self.run_one(job))).await;
+        }
+    }
+
+    async fn purge(&self) {
+        let inner = self.inner.clone();
+        let purged = tokio::task::spawn_blocking(move || -> Result<usize, String> {
+            let mut conn = inner.pool.get().map_err(|e| e.to_string())?;
+            store::purge_done(&mut conn, inner.clock.now() - KEEP_DONE).map_err(|e| e.to_string())
+        })
+        .await;
+        match purged {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(jobs = n, "deleted jobs done over 30 days ago"),
+            Ok(Err(error)) => tracing::warn!(%error, "could not delete old done jobs"),
+            Err(error) => tracing::warn!(%error, "could not delete old done jobs"),
         }
     }
 

@@ -232,3 +232,10 @@ pub fn retry_dead(conn: &mut AnyConnection, shop: Option<ShopId>, id: JobId) -> 
         .execute(conn)?;
     Ok(updated == 1)
 }
+
+/// Deletes jobs done before `before`: finished work needs no record (what it
+/// did is in its own tables). A dedupe key lives as long as its job's row.
+pub fn purge_done(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(jobs::table.filter(jobs::status.eq(JobStatus::Done)).filter(jobs::updated_at.lt(before)))
+        .execute(conn)
+}

@@ -25,7 +25,7 @@ struct Log {
     gates: [tokio::sync::Notify; 2],
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Step {
     key: String,
     seq: u32,
@@ -71,7 +71,7 @@ impl Job<Log> for Step {
 }
 
 /// Waits at the gate with its lease taken, then tries to renew and finish.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Stall;
 
 impl JobKind for Stall {
@@ -215,3 +215,19 @@ async fn a_worker_that_lost_its_lease_neither_acts_nor_overwrites(app: TestApp) 
     assert_eq!(status_of(&app, id), (JobStatus::Done, 2, None));
 }
 crate::on_both_databases!(a_worker_that_lost_its_lease_neither_acts_nor_overwrites);
+
+async fn done_jobs_are_deleted_after_thirty_days_and_dead_ones_kept(app: TestApp) {
+    let log = Arc::new(Log::default());
+    let done = enqueue(&app, &Step { key: "a".into(), seq: 1 }, Schedule::default()).unwrap();
+    runner(&app, &log, app.clock.clone()).run_until_idle().await;
+    let dead = enqueue(&app, &Step { key: "b".into(), seq: 2 }, Schedule::default()).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    diesel::update(table::table.find(dead.to_string())).set(table::status.eq("dead")).execute(&mut conn).unwrap();
+    let now = chatshop::db::now();
+    assert_eq!(jobs::purge_done(&mut conn, now - chrono::TimeDelta::days(30)).unwrap(), 0, "not old enough");
+    let later = now + chrono::TimeDelta::days(31);
+    assert_eq!(jobs::purge_done(&mut conn, later - chrono::TimeDelta::days(30)).unwrap(), 1);
+    let left: Vec<String> = table::table.select(table::id).load(&mut conn).unwrap();
+    assert_eq!(left, [dead.to_string()], "{done} deleted, the dead one kept");
+}
+crate::on_both_databases!(done_jobs_are_deleted_after_thirty_days_and_dead_ones_kept);
