@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     /// `postgres://…` or an SQLite file path.
     pub database_url: String,
@@ -34,6 +34,46 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Run background jobs from this process (`CHATSHOP_WORKER`, default on).
     pub run_worker: bool,
+    /// Seals shop secrets at rest (`CHATSHOP_SECRET_KEY`, 32 bytes as base64
+    /// or hex); absent on the embedded default: a key file beside the database.
+    pub secret_key: Option<String>,
+    /// The key before a rotation, still accepted for reading (`CHATSHOP_SECRET_KEY_OLD`).
+    pub secret_key_old: Option<String>,
+}
+
+/// Secrets show as set or not, never their value.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |value: &Option<String>| if value.is_some() { "Some(***)" } else { "None" };
+        // An SMTP URL may carry a password; a PostgreSQL URL too.
+        let url = |value: &str| match (value.find("://"), value.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &value[..scheme + 3], &value[at..]),
+            _ => value.to_owned(),
+        };
+        f.debug_struct("Config")
+            .field("database_url", &url(&self.database_url))
+            .field("database_pool_size", &self.database_pool_size)
+            .field("bind", &self.bind)
+            .field("public_url", &self.public_url)
+            .field("jwt_secret", &hidden(&self.jwt_secret))
+            .field("token_ttl_seconds", &self.token_ttl_seconds)
+            .field("whatsapp_app_secret", &hidden(&self.whatsapp_app_secret))
+            .field("whatsapp_verify_token", &hidden(&self.whatsapp_verify_token))
+            .field("whatsapp_graph_url", &self.whatsapp_graph_url)
+            .field("whatsapp_api_version", &self.whatsapp_api_version)
+            .field("smtp_url", &self.smtp_url.as_deref().map(url))
+            .field("mail_dir", &self.mail_dir)
+            .field("mail_from", &self.mail_from)
+            .field("admin_token", &hidden(&self.admin_token))
+            .field("demo", &self.demo)
+            .field("json_body_limit", &self.json_body_limit)
+            .field("feed_body_limit", &self.feed_body_limit)
+            .field("workers", &self.workers)
+            .field("run_worker", &self.run_worker)
+            .field("secret_key", &hidden(&self.secret_key))
+            .field("secret_key_old", &hidden(&self.secret_key_old))
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +145,8 @@ impl Config {
             json_body_limit: parsed(&lookup, "CHATSHOP_JSON_LIMIT_BYTES", 64 * 1024)?,
             feed_body_limit: parsed(&lookup, "CHATSHOP_FEED_LIMIT_BYTES", 64 * 1024 * 1024)?,
             run_worker,
+            secret_key: lookup("CHATSHOP_SECRET_KEY"),
+            secret_key_old: lookup("CHATSHOP_SECRET_KEY_OLD"),
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,
@@ -143,6 +185,35 @@ mod tests {
         assert!(!on("postgres://db/chatshop", None));
         assert!(on("postgres://db/chatshop", Some("true")));
         assert!(!on("shop.db", Some("off")));
+    }
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let config = Config::from_lookup(|name| match name {
+            "DATABASE_URL" => Some("postgres://chatshop:pg-password@db/chatshop".into()),
+            "CHATSHOP_JWT_SECRET" => Some("jwt-secret-value".into()),
+            "WHATSAPP_APP_SECRET" => Some("meta-app-secret-value".into()),
+            "WHATSAPP_VERIFY_TOKEN" => Some("verify-token-value".into()),
+            "SMTP_URL" => Some("smtps://mailer:smtp-password@mail.example.com".into()),
+            "CHATSHOP_ADMIN_TOKEN" => Some("admin-token-value".into()),
+            "CHATSHOP_SECRET_KEY" => Some("secret-key-value".into()),
+            "CHATSHOP_SECRET_KEY_OLD" => Some("old-secret-key-value".into()),
+            _ => None,
+        })
+        .unwrap();
+        let shown = format!("{config:?}");
+        for secret in [
+            "pg-password",
+            "jwt-secret-value",
+            "meta-app-secret-value",
+            "verify-token-value",
+            "smtp-password",
+            "admin-token-value",
+            "secret-key-value",
+        ] {
+            assert!(!shown.contains(secret), "{secret} shows in {shown}");
+        }
+        assert!(shown.contains("mail.example.com") && shown.contains("jwt_secret: \"Some(***)\""), "{shown}");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod contact;
+pub mod crypto;
 pub mod customers;
 pub mod db;
 pub mod demo;
