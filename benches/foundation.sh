@@ -85,7 +85,7 @@ if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   url=postgres://postgres@127.0.0.1:5432/$db
   mkdir "$work/pg"
   # The demo shop gives the import a shop to fill (asked for: it is off on PostgreSQL by default).
-  DATABASE_URL=$url CHATSHOP_DEMO=true CHATSHOP_BIND=127.0.0.1:$port "$bin" >"$work/pg/banner.txt" 2>/dev/null &
+  DATABASE_URL=$url CHATSHOP_SECRET_KEY=$(head -c 32 /dev/urandom | base64) CHATSHOP_DEMO=true CHATSHOP_BIND=127.0.0.1:$port "$bin" >"$work/pg/banner.txt" 2>/dev/null &
   pid=$!
   wait_healthy $pid
   pgshop=$(grep -o 'Padaria Doce Lar ([0-9a-f-]*)' "$work/pg/banner.txt" | grep -o '[0-9a-f-]\{36\}')

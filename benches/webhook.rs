@@ -23,6 +23,7 @@ fn config(url: &str) -> Config {
     config.whatsapp_app_secret = Some(SECRET.into());
     config.demo = false;
     config.run_worker = false;
+    config.secret_key = Some("Y2hhdHNob3AtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=".into());
     config
 }
 

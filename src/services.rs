@@ -6,6 +6,7 @@ use crate::channels::whatsapp::GraphClient;
 use crate::chat::delivery::{SendWhatsApp, WhatsAppDeps};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto::Keyring;
 use crate::db::Pool;
 use crate::jobs::Runner;
 use std::sync::Arc;
@@ -16,16 +17,19 @@ pub struct Services {
     pub graph: GraphClient,
     pub mailer: Mailer,
     pub mail_from: String,
+    /// Seals and opens shop secrets at rest.
+    pub keyring: Keyring,
 }
 
 impl Services {
-    pub fn new(config: &Config, pool: Pool, clock: Clock) -> Result<Services, MailError> {
+    pub fn new(config: &Config, pool: Pool, clock: Clock, keyring: Keyring) -> Result<Services, MailError> {
         Ok(Services {
             pool,
             clock,
             graph: GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version),
             mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_dir)?,
             mail_from: config.mail_from.clone(),
+            keyring,
         })
     }
 

@@ -3,6 +3,7 @@
 use crate::auth::JwtKeys;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::crypto::{Keyring, SecretKey};
 use crate::db::{self, Backend, Pool};
 use crate::demo::{self, DemoLogin};
 use crate::http::{self, BodyLimits};
@@ -22,6 +23,12 @@ pub enum StartupError {
     Demo(#[from] demo::DemoError),
     #[error(transparent)]
     Mail(#[from] crate::channels::email::MailError),
+    #[error("CHATSHOP_SECRET_KEY: {0}")]
+    SecretKey(crate::crypto::CryptoError),
+    #[error(
+        "set CHATSHOP_SECRET_KEY (32 random bytes as base64, e.g. `openssl rand -base64 32`): it seals shop secrets, and every process on this database needs the same one"
+    )]
+    NoSecretKey,
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }
@@ -34,6 +41,8 @@ pub struct Application {
     /// Set when this start created the demo shop.
     pub demo: Option<DemoLogin>,
     pub services: Arc<Services>,
+    /// Where the key that seals shop secrets comes from.
+    pub secret_key: KeySource,
     /// The background work; tests drive it with `run_until_idle`.
     pub jobs: Runner<Services>,
 }
@@ -44,6 +53,31 @@ pub fn prepare_database(config: &Config) -> Result<(Pool, usize), StartupError> 
     let mut conn = pool.get().map_err(db::DbError::from)?;
     let applied = db::migrate(&mut conn)?;
     Ok((pool, applied))
+}
+
+/// Where the key sealing shop secrets came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Setting,
+    File { path: std::path::PathBuf, created: bool },
+}
+
+/// The key that seals shop secrets: `CHATSHOP_SECRET_KEY`, or on the embedded
+/// SQLite default a key file beside the database, made on the first run. The
+/// key never goes into the database it protects.
+pub fn keyring(config: &Config) -> Result<(Keyring, KeySource), StartupError> {
+    let old = config.secret_key_old.as_deref().map(SecretKey::parse).transpose().map_err(StartupError::SecretKey)?;
+    if let Some(text) = &config.secret_key {
+        let key = SecretKey::parse(text).map_err(StartupError::SecretKey)?;
+        return Ok((Keyring::new(key, old), KeySource::Setting));
+    }
+    if Backend::of_url(&config.database_url) == Backend::Postgres {
+        return Err(StartupError::NoSecretKey);
+    }
+    let database = std::path::Path::new(config.database_url.strip_prefix("sqlite://").unwrap_or(&config.database_url));
+    let path = database.with_extension("key");
+    let (key, created) = crate::crypto::key_from_file(&path).map_err(StartupError::SecretKey)?;
+    Ok((Keyring::new(key, old), KeySource::File { path, created }))
 }
 
 /// The JWT secret: the configured one, else one generated once and kept with the data.
@@ -63,6 +97,7 @@ impl Application {
 
     /// As `build`, with a clock the caller holds (tests move it by hand).
     pub fn build_with_clock(config: &Config, clock: Clock) -> Result<Application, StartupError> {
+        let (keyring, secret_key) = keyring(config)?;
         let (pool, _) = prepare_database(config)?;
         let backend = db::Backend::of_url(&config.database_url);
         let keys = JwtKeys::new(jwt_secret(config, &pool)?.as_bytes(), config.token_ttl_seconds);
@@ -84,7 +119,7 @@ impl Application {
             app_secret: config.whatsapp_app_secret.clone(),
             verify_token: config.whatsapp_verify_token.clone(),
         });
-        let services = Arc::new(Services::new(config, pool.clone(), clock)?);
+        let services = Arc::new(Services::new(config, pool.clone(), clock, keyring)?);
         let jobs = services.runner();
         if config.run_worker {
             jobs.spawn();
@@ -121,7 +156,7 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
-        Ok(Application { server: server.run(), address, backend, pool, demo, services, jobs })
+        Ok(Application { server: server.run(), address, backend, pool, demo, services, secret_key, jobs })
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use uuid::Uuid;
 
 pub fn run(config: Config, shop: ShopId, customer: PhoneNumber, name: Option<String>) -> anyhow::Result<ExitCode> {
+    let (keyring, _) = crate::startup::keyring(&config)?;
     let (pool, _) = crate::startup::prepare_database(&config)?;
     let mut conn = pool.get()?;
     let chat_shop = whatsapp::chat_shop(&mut conn, shop).map_err(|_| anyhow::anyhow!("no shop with id {shop}"))?;
@@ -28,8 +29,12 @@ pub fn run(config: Config, shop: ShopId, customer: PhoneNumber, name: Option<Str
     }
     // The replies are "sent" by the same jobs as in the service: a shop with
     // no WhatsApp number keeps them for this chat to show.
-    let services =
-        std::sync::Arc::new(crate::services::Services::new(&config, pool.clone(), crate::clock::Clock::system())?);
+    let services = std::sync::Arc::new(crate::services::Services::new(
+        &config,
+        pool.clone(),
+        crate::clock::Clock::system(),
+        keyring,
+    )?);
     let jobs = services.runner();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let mut last_seen: Option<ChatMessageId> = None;

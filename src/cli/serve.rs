@@ -24,6 +24,14 @@ fn print_banner(config: &Config, app: &Application) {
     println!("chatshop is running at {url}");
     println!("  database: {}", super::describe_database(&config.database_url));
     println!("  mail:     {mail}");
+    match &app.secret_key {
+        crate::startup::KeySource::File { path, created } => {
+            let made = if *created { "made now" } else { "kept" };
+            println!("  secrets:  shop tokens are sealed with the key in {} ({made}); back it up:", path.display());
+            println!("            losing it loses the shops' WhatsApp and PSP credentials");
+        }
+        crate::startup::KeySource::Setting => println!("  secrets:  sealed with CHATSHOP_SECRET_KEY"),
+    }
     println!("  API:      {url}/openapi.json   health: {url}/healthz");
     println!("  sign up:  curl -X POST {url}/v1/shops -H 'content-type: application/json' \\");
     println!(

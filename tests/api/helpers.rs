@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 pub const APP_SECRET: &str = "meta-app-secret";
+/// 32 bytes, base64: seals shop secrets in tests.
+pub const TEST_SECRET_KEY: &str = "Y2hhdHNob3AtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -100,6 +102,8 @@ pub fn test_config(database_url: &str) -> Config {
     // Tests drive background work themselves (`run_until_idle`) rather than
     // sleep until a worker gets to it.
     config.run_worker = false;
+    // As every process on one PostgreSQL would share it.
+    config.secret_key = Some(TEST_SECRET_KEY.into());
     config
 }
 

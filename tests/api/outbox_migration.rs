@@ -63,7 +63,9 @@ async fn pending_outbox_entries_become_jobs(engine: Engine) {
     let mut config = test_config(database.url());
     config.mail_dir = mail_dir.path().to_owned();
     let clock = chatshop::clock::Clock::system();
-    let services = std::sync::Arc::new(chatshop::services::Services::new(&config, pool.clone(), clock).unwrap());
+    let (keyring, _) = chatshop::startup::keyring(&config).unwrap();
+    let services =
+        std::sync::Arc::new(chatshop::services::Services::new(&config, pool.clone(), clock, keyring).unwrap());
     assert_eq!(services.runner().run_until_idle().await, 1);
     assert_eq!(std::fs::read_dir(mail_dir.path()).unwrap().count(), 1);
 }
