@@ -85,8 +85,12 @@ impl crate::jobs::JobKind for Email {
 }
 
 impl<C: MailDeps> crate::jobs::Job<C> for Email {
-    async fn run(self, context: std::sync::Arc<C>, _run: crate::jobs::JobRun) -> crate::jobs::Outcome {
+    async fn run(self, context: std::sync::Arc<C>, run: crate::jobs::JobRun) -> crate::jobs::Outcome {
         use crate::jobs::Outcome;
+        // The lease covers this send only; a worker that lost it sends nothing.
+        if !run.renew().await {
+            return Outcome::lost();
+        }
         match context.mailer().send(context.mail_from(), &self).await {
             Ok(()) => Outcome::done(),
             Err(error) if error.is_retryable() => Outcome::retry(error.to_string()),
