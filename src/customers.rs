@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 use uuid::Uuid;
 
-pub type CustomerId = Uuid;
+pub use crate::ids::CustomerId;
 
 /// Meta allows free-form messages only this long after the customer's last message.
 pub const SERVICE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);

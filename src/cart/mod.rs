@@ -1,11 +1,10 @@
 //! The customer's cart: products and quantities, always priced from the
 //! catalogue at the moment it is read, never from what the client claims.
 
-use crate::catalog::{Availability, CatalogError, Product, ProductId, Sku, repo};
-use crate::customers::CustomerId;
-use crate::db::{AnyConnection, schema::cart_items};
+use crate::catalog::{Availability, CatalogError, Product, Sku, repo};
+use crate::db::{AnyConnection, schema::cart_items, schema::products};
+use crate::ids::{CustomerId, ProductId, ShopId};
 use crate::money::Money;
-use crate::shops::ShopId;
 use diesel::prelude::*;
 
 /// The most of one product a chat cart takes.
@@ -63,6 +62,7 @@ pub enum AddOutcome {
     Unavailable(Availability),
 }
 
+/// The customer's quantity of the product now (0 when not in the cart).
 fn quantity_in_cart(
     conn: &mut AnyConnection,
     shop: ShopId,
@@ -70,16 +70,17 @@ fn quantity_in_cart(
     product: ProductId,
 ) -> QueryResult<i64> {
     Ok(cart_items::table
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .filter(cart_items::product_id.eq(product))
         .select(cart_items::quantity)
         .first::<i64>(conn)
         .optional()?
         .unwrap_or(0))
 }
 
-/// Adds `quantity` of the product, up to what is in stock.
+/// Adds `quantity` of the product, up to what is in stock (and at most
+/// `MAX_QUANTITY`).
 pub fn add(
     conn: &mut AnyConnection,
     shop: ShopId,
@@ -90,16 +91,17 @@ pub fn add(
     if !product.availability.can_be_ordered() {
         return Ok(AddOutcome::Unavailable(product.availability));
     }
-    let current = quantity_in_cart(conn, shop, customer, product.id)?;
     let limit = product.stock.unwrap_or(MAX_QUANTITY).min(MAX_QUANTITY);
     if limit <= 0 {
         return Ok(AddOutcome::OutOfStock);
     }
-    let wanted = current.saturating_add(quantity.max(0));
-    let in_cart = wanted.min(limit);
-    set_quantity(conn, shop, customer, product.id, in_cart)?;
-    let added = in_cart - current;
-    Ok(if in_cart < wanted {
+    let quantity = quantity.max(0);
+    // Only to word the answer when the limit cuts the addition short; the
+    // quantity stored comes from the one statement below.
+    let before = quantity_in_cart(conn, shop, customer, product.id)?;
+    let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
+    let added = if in_cart < limit { quantity } else { (in_cart - before).clamp(0, quantity) };
+    Ok(if added < quantity {
         let by_stock = product.stock.is_some_and(|stock| stock < MAX_QUANTITY);
         AddOutcome::Limited { asked: quantity, added, in_cart, by_stock }
     } else {
@@ -107,30 +109,41 @@ pub fn add(
     })
 }
 
-fn set_quantity(
+/// Adds to the line in one statement, capped at `limit`, and returns the
+/// quantity now in the cart. A read-then-write here lost one of two
+/// concurrent additions on PostgreSQL: both read the same quantity.
+fn upsert_quantity(
     conn: &mut AnyConnection,
     shop: ShopId,
     customer: CustomerId,
     product: ProductId,
     quantity: i64,
-) -> QueryResult<()> {
-    diesel::delete(cart_items::table)
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .execute(conn)?;
-    if quantity > 0 {
+    limit: i64,
+) -> QueryResult<i64> {
+    use diesel::sql_types::BigInt;
+    let smaller = match conn {
+        AnyConnection::Postgresql(_) => "LEAST",
+        AnyConnection::Sqlite(_) => "MIN",
+    };
+    let capped = diesel::dsl::sql::<BigInt>(&format!("{smaller}(cart_items.quantity + excluded.quantity, "))
+        .bind::<BigInt, _>(limit)
+        .sql(")");
+    let row = (
+        cart_items::shop_id.eq(shop),
+        cart_items::customer_id.eq(customer),
+        cart_items::product_id.eq(product),
+        cart_items::quantity.eq(quantity.min(limit)),
+        cart_items::added_at.eq(crate::db::now()),
+    );
+    crate::on_backend!(conn, |c| {
         diesel::insert_into(cart_items::table)
-            .values((
-                cart_items::shop_id.eq(shop.to_string()),
-                cart_items::customer_id.eq(customer.to_string()),
-                cart_items::product_id.eq(product.to_string()),
-                cart_items::quantity.eq(quantity),
-                cart_items::added_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+            .values(row)
+            .on_conflict((cart_items::customer_id, cart_items::product_id))
+            .do_update()
+            .set(cart_items::quantity.eq(capped))
+            .returning(cart_items::quantity)
+            .get_result::<i64>(c)
+    })
 }
 
 /// Takes the product out of the cart; false when it was not there.
@@ -141,33 +154,35 @@ pub fn remove(
     product: ProductId,
 ) -> Result<bool, CartError> {
     let removed = diesel::delete(cart_items::table)
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .filter(cart_items::product_id.eq(product))
         .execute(conn)?;
     Ok(removed > 0)
 }
 
 pub fn clear(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<(), CartError> {
     diesel::delete(cart_items::table)
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
         .execute(conn)?;
     Ok(())
 }
 
-/// The cart priced from the catalogue now, in the order items were added.
+/// The cart priced from the catalogue now, in the order items were added;
+/// archived products are not in it.
 pub fn load(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<Cart, CartError> {
-    let items: Vec<(String, i64)> = cart_items::table
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
+    let items: Vec<(i64, Product)> = cart_items::table
+        .inner_join(products::table)
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .filter(products::shop_id.eq(shop))
+        .filter(products::archived_at.is_null())
         .order((cart_items::added_at, cart_items::product_id))
-        .select((cart_items::product_id, cart_items::quantity))
+        .select((cart_items::quantity, Product::as_select()))
         .load(conn)?;
     let mut cart = Cart::default();
-    for (product_id, quantity) in items {
-        let Ok(id) = product_id.parse::<ProductId>() else { continue };
-        let product = repo::get(conn, shop, id)?;
+    for (quantity, product) in items {
         let line_total = product.unit_price().checked_mul(quantity).ok_or(CartError::TotalTooLarge)?;
         cart.total = cart.total.checked_add(line_total).ok_or(CartError::TotalTooLarge)?;
         cart.lines.push(CartLine { product, quantity, line_total });

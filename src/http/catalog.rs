@@ -1,7 +1,8 @@
 //! Meta commerce feeds in and out.
 
+use super::Caller;
 use super::{ApiError, BodyLimits, read_bounded, with_db};
-use crate::auth::{Caller, Permission};
+use crate::auth::Permission;
 use crate::catalog::{ImportOptions, ImportReport, feed, import_feed, repo};
 use crate::db::Pool;
 use actix_web::{HttpResponse, web};

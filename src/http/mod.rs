@@ -1,6 +1,7 @@
 //! HTTP: routes, body limits, JSON errors, request ids. Handlers only parse,
 //! authorise, call the domain, and shape the answer.
 
+mod caller;
 mod catalog;
 mod error;
 mod health;
@@ -9,6 +10,7 @@ mod products;
 mod shops;
 mod webhooks;
 
+pub use caller::Caller;
 pub use error::{ApiError, problem};
 pub use openapi::ApiDoc;
 pub use shops::SignUpPolicy;

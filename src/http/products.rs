@@ -1,7 +1,8 @@
 //! The catalogue's products.
 
+use super::Caller;
 use super::{ApiError, Page, with_db};
-use crate::auth::{Caller, Permission};
+use crate::auth::Permission;
 use crate::catalog::{Product, ProductChanges, ProductFields, ProductId, repo};
 use crate::db::Pool;
 use actix_web::http::StatusCode;
@@ -88,6 +89,6 @@ pub async fn update(
 pub async fn delete(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let id = id.into_inner();
-    with_db(&pool, move |conn| Ok(repo::delete(conn, caller.shop_id, id)?)).await?;
+    with_db(&pool, move |conn| Ok(repo::archive(conn, caller.shop_id, id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

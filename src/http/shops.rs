@@ -1,8 +1,9 @@
 //! Sign-up, login, the shop, its users.
 
+use super::Caller;
 use super::{ApiError, with_db};
 use crate::auth::users::{self, NewUser, User};
-use crate::auth::{AuthError, Caller, JwtKeys, Permission, Role};
+use crate::auth::{AuthError, JwtKeys, Permission, Role};
 use crate::contact::Email;
 use crate::db::Pool;
 use crate::shops::{self, NewShop, Shop, SignUpDetails};
