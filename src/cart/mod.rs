@@ -62,23 +62,6 @@ pub enum AddOutcome {
     Unavailable(Availability),
 }
 
-/// The customer's quantity of the product now (0 when not in the cart).
-fn quantity_in_cart(
-    conn: &mut AnyConnection,
-    shop: ShopId,
-    customer: CustomerId,
-    product: ProductId,
-) -> QueryResult<i64> {
-    Ok(cart_items::table
-        .filter(cart_items::shop_id.eq(shop))
-        .filter(cart_items::customer_id.eq(customer))
-        .filter(cart_items::product_id.eq(product))
-        .select(cart_items::quantity)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
 /// Adds `quantity` of the product, up to what is in stock (and at most
 /// `MAX_QUANTITY`).
 pub fn add(
@@ -96,16 +79,83 @@ pub fn add(
         return Ok(AddOutcome::OutOfStock);
     }
     let quantity = quantity.max(0);
-    // Only to word the answer when the limit cuts the addition short; the
-    // quantity stored comes from the one statement below.
-    let before = quantity_in_cart(conn, shop, customer, product.id)?;
-    let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
-    let added = if in_cart < limit { quantity } else { (in_cart - before).clamp(0, quantity) };
+    let (before, in_cart) = crate::db::write_transaction(conn, |conn| {
+        // The line as it was, locked until commit, only to word the answer
+        // when the limit cuts the addition short; the quantity stored comes
+        // from one conditional statement, which cannot lose a concurrent
+        // addition. A line another transaction is creating is waited for.
+        let before = match locked_quantity(conn, shop, customer, product.id)? {
+            Some(before) => before,
+            None => match insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
+                Some(in_cart) => return Ok((0, in_cart)),
+                None => locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0),
+            },
+        };
+        let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
+        Ok::<_, diesel::result::Error>((before, in_cart))
+    })?;
+    let added = (in_cart - before).clamp(0, quantity);
     Ok(if added < quantity {
         let by_stock = product.stock.is_some_and(|stock| stock < MAX_QUANTITY);
         AddOutcome::Limited { asked: quantity, added, in_cart, by_stock }
     } else {
         AddOutcome::Added { quantity, in_cart }
+    })
+}
+
+/// The customer's quantity of the product, if in the cart, its row locked
+/// on PostgreSQL; SQLite's write transaction already excludes writers.
+fn locked_quantity(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+) -> QueryResult<Option<i64>> {
+    macro_rules! line {
+        () => {
+            cart_items::table
+                .filter(cart_items::shop_id.eq(shop))
+                .filter(cart_items::customer_id.eq(customer))
+                .filter(cart_items::product_id.eq(product))
+                .select(cart_items::quantity)
+        };
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => line!().for_update().first::<i64>(c).optional(),
+        AnyConnection::Sqlite(c) => line!().first::<i64>(c).optional(),
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cart_items)]
+struct NewLine {
+    shop_id: ShopId,
+    customer_id: CustomerId,
+    product_id: ProductId,
+    quantity: i64,
+    added_at: chrono::NaiveDateTime,
+}
+
+fn new_line(shop: ShopId, customer: CustomerId, product: ProductId, quantity: i64) -> NewLine {
+    NewLine { shop_id: shop, customer_id: customer, product_id: product, quantity, added_at: crate::db::now() }
+}
+
+/// Puts a new line in the cart; `None` when the line exists already.
+fn insert_line(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+    quantity: i64,
+) -> QueryResult<Option<i64>> {
+    let row = new_line(shop, customer, product, quantity);
+    crate::on_backend!(conn, |c| {
+        diesel::insert_into(cart_items::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .returning(cart_items::quantity)
+            .get_result::<i64>(c)
+            .optional()
     })
 }
 
@@ -128,16 +178,10 @@ fn upsert_quantity(
     let capped = diesel::dsl::sql::<BigInt>(&format!("{smaller}(cart_items.quantity + excluded.quantity, "))
         .bind::<BigInt, _>(limit)
         .sql(")");
-    let row = (
-        cart_items::shop_id.eq(shop),
-        cart_items::customer_id.eq(customer),
-        cart_items::product_id.eq(product),
-        cart_items::quantity.eq(quantity.min(limit)),
-        cart_items::added_at.eq(crate::db::now()),
-    );
+    let row = new_line(shop, customer, product, quantity.min(limit));
     crate::on_backend!(conn, |c| {
         diesel::insert_into(cart_items::table)
-            .values(row)
+            .values(&row)
             .on_conflict((cart_items::customer_id, cart_items::product_id))
             .do_update()
             .set(cart_items::quantity.eq(capped))

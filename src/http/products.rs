@@ -7,6 +7,7 @@ use crate::catalog::{Product, ProductChanges, ProductFields, ProductId, repo};
 use crate::db::Pool;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, patch, post};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -20,8 +21,9 @@ pub struct ListQuery {
 }
 
 /// Lists the catalogue, a page at a time.
-#[utoipa::path(get, path = "/v1/products", tag = "catalog", security(("bearer" = [])), params(ListQuery),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = Page<Product>)))]
+#[get("/v1/products")]
 pub async fn list(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -42,9 +44,10 @@ pub async fn list(
 }
 
 /// Adds a product.
-#[utoipa::path(post, path = "/v1/products", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     request_body = crate::catalog::ProductInput,
     responses((status = 201, body = Product), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
+#[post("/v1/products")]
 pub async fn create(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -57,8 +60,9 @@ pub async fn create(
 }
 
 /// One product.
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 404)))]
+#[get("/v1/products/{id}")]
 pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let id = id.into_inner();
@@ -67,9 +71,10 @@ pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>
 }
 
 /// Changes some fields of a product; `null` clears an optional one.
-#[utoipa::path(patch, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
     responses((status = 200, body = Product), (status = 404), (status = 422, description = "invalid field")))]
+#[patch("/v1/products/{id}")]
 pub async fn update(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -84,8 +89,9 @@ pub async fn update(
 }
 
 /// Removes a product from the catalogue.
-#[utoipa::path(delete, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404)))]
+#[delete("/v1/products/{id}")]
 pub async fn delete(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let id = id.into_inner();

@@ -5,10 +5,12 @@ mod helpers;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod archive;
 mod auth;
 mod catalog_import;
 mod health;
 mod isolation;
 mod outbox;
 mod products;
+mod races;
 mod whatsapp;
