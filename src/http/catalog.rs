@@ -19,7 +19,7 @@ pub struct ImportQuery {
 /// Imports a Meta commerce feed (CSV or TSV), upserting products by SKU.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])), params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "A Meta commerce feed: CSV or TSV with a header row"),
-    responses((status = 200, body = ImportReport), (status = 413, description = "feed too large"),
+    responses((status = 200, body = ImportReport, description = "what was created and updated, and the rows skipped"), (status = 413, description = "feed too large"),
         (status = 422, description = "invalid rows; nothing imported (the problem lists `errors`)")))]
 #[post("/v1/catalog/import")]
 pub async fn import(
@@ -39,7 +39,7 @@ pub async fn import(
 
 /// The catalogue as a Meta commerce feed (CSV), ready to import elsewhere or back.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+    responses((status = 200, content_type = "text/csv", body = String, description = "the live catalogue as a Meta commerce feed")))]
 #[get("/v1/catalog/feed.csv")]
 pub async fn feed_csv(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;

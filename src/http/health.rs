@@ -13,7 +13,7 @@ pub struct Health {
 }
 
 /// Healthy when the database answers.
-#[utoipa::path(tag = "service", responses((status = 200, body = Health), (status = 503, description = "database unreachable")))]
+#[utoipa::path(tag = "service", responses((status = 200, body = Health, description = "the service and its database answer"), (status = 503, description = "database unreachable")))]
 #[get("/healthz")]
 pub async fn healthz(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let database = with_db(&pool, |conn| {

@@ -22,7 +22,7 @@ pub struct ListQuery {
 
 /// Lists the catalogue, a page at a time.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Page<Product>)))]
+    responses((status = 200, body = Page<Product>, description = "a page of the catalogue")))]
 #[get("/v1/products")]
 pub async fn list(
     caller: Caller,
@@ -46,7 +46,7 @@ pub async fn list(
 /// Adds a product.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
     request_body = crate::catalog::ProductInput,
-    responses((status = 201, body = Product), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = Product, description = "the new product (or the archived one with this SKU, back with these fields)"), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
 #[post("/v1/products")]
 pub async fn create(
     caller: Caller,
@@ -61,7 +61,7 @@ pub async fn create(
 
 /// One product.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 404)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)")))]
 #[get("/v1/products/{id}")]
 pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
@@ -73,7 +73,7 @@ pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>
 /// Changes some fields of a product; `null` clears an optional one.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
-    responses((status = 200, body = Product), (status = 404), (status = 422, description = "invalid field")))]
+    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"), (status = 422, description = "invalid field")))]
 #[patch("/v1/products/{id}")]
 pub async fn update(
     caller: Caller,
@@ -88,9 +88,10 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(product))
 }
 
-/// Removes a product from the catalogue.
+/// Removes a product from the catalogue: it is archived, not erased, so past
+/// orders keep it; creating or importing its SKU again brings it back.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404)))]
+    params(("id" = uuid::Uuid, Path)), responses((status = 204, description = "archived: gone from the catalogue, kept for past orders"), (status = 404, description = "no such product (or it was deleted)")))]
 #[delete("/v1/products/{id}")]
 pub async fn delete(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;

@@ -114,7 +114,7 @@ fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), Api
 
 /// Opens a shop with its owner and returns the owner's token.
 #[utoipa::path(tag = "shops", request_body = SignUpRequest,
-    responses((status = 201, body = SignUpResponse), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
 #[post("/v1/shops")]
 pub async fn sign_up(
     req: HttpRequest,
@@ -145,7 +145,7 @@ pub async fn sign_up(
 
 /// Exchanges an e-mail and password for a token.
 #[utoipa::path(tag = "shops", request_body = Credentials,
-    responses((status = 200, body = TokenResponse), (status = 401, description = "wrong e-mail or password")))]
+    responses((status = 200, body = TokenResponse, description = "a bearer token"), (status = 401, description = "wrong e-mail or password")))]
 #[post("/v1/auth/login")]
 pub async fn login(
     pool: web::Data<Pool>,
@@ -161,7 +161,7 @@ pub async fn login(
 }
 
 /// The caller's shop.
-#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Shop)))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Shop, description = "the caller's shop")))]
 #[get("/v1/shop")]
 pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
@@ -171,7 +171,7 @@ pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespon
 
 /// Adds a `staff` or `accountant` user to the owner's shop.
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
-    responses((status = 201, body = User), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
+    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
 #[post("/v1/users")]
 pub async fn add_user(
     caller: Caller,
@@ -187,7 +187,7 @@ pub async fn add_user(
 }
 
 /// The shop's users.
-#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>)))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>, description = "the shop's users")))]
 #[get("/v1/users")]
 pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
@@ -214,7 +214,7 @@ pub struct WhatsAppRequest {
 
 /// Connects the shop's WhatsApp number (the token is kept, never shown again).
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = WhatsAppRequest,
-    responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView), (status = 403, description = "not the owner"),
+    responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView, description = "the connection, without its token"), (status = 403, description = "not the owner"),
         (status = 409, description = "number connected to another shop")))]
 #[put("/v1/shop/whatsapp")]
 pub async fn put_whatsapp(
