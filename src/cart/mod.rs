@@ -78,19 +78,22 @@ pub fn add(
     if limit <= 0 {
         return Ok(AddOutcome::OutOfStock);
     }
-    let quantity = quantity.max(0);
-    let (before, in_cart) = crate::db::write_transaction(conn, |conn| {
+    if quantity <= 0 {
+        let in_cart = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
+        return Ok(AddOutcome::Added { quantity: 0, in_cart });
+    }
+    // `transaction`, not `write_transaction`: the chat adds inside its own
+    // transaction, where this becomes a savepoint. Alone on SQLite, its
+    // first statement writes, so it takes the write lock before it reads.
+    let (before, in_cart) = conn.transaction(|conn| {
+        // A new line is the common case, and exact: nothing was there.
+        if let Some(in_cart) = insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
+            return Ok((0, in_cart));
+        }
         // The line as it was, locked until commit, only to word the answer
         // when the limit cuts the addition short; the quantity stored comes
-        // from one conditional statement, which cannot lose a concurrent
-        // addition. A line another transaction is creating is waited for.
-        let before = match locked_quantity(conn, shop, customer, product.id)? {
-            Some(before) => before,
-            None => match insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
-                Some(in_cart) => return Ok((0, in_cart)),
-                None => locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0),
-            },
-        };
+        // from one conditional statement, which cannot lose an addition.
+        let before = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
         let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
         Ok::<_, diesel::result::Error>((before, in_cart))
     })?;
@@ -104,7 +107,8 @@ pub fn add(
 }
 
 /// The customer's quantity of the product, if in the cart, its row locked
-/// on PostgreSQL; SQLite's write transaction already excludes writers.
+/// on PostgreSQL when in a transaction; on SQLite the transaction's write
+/// lock already excludes other writers.
 fn locked_quantity(
     conn: &mut AnyConnection,
     shop: ShopId,
