@@ -39,6 +39,7 @@ async fn a_deleted_product_is_archived_and_comes_back_with_its_sku(app: TestApp)
     assert!(chatshop::cart::find_product(&mut conn, shop_id, "BOLO").unwrap().is_empty(), "gone from the chat");
     let menu = repo::orderable(&mut conn, shop_id, 50).unwrap();
     assert!(menu.iter().all(|p| p.id != bolo_id), "gone from the menu");
+    assert!(!chatshop::catalog::reserve_stock(&mut conn, shop_id, bolo_id, 1).unwrap(), "nor can it be ordered");
 
     // Still stored, for the orders that point at it.
     use chatshop::db::schema::products;
