@@ -12,7 +12,8 @@ pub enum ContactError {
 }
 
 /// An e-mail address, trimmed and lower-cased so that logins match however typed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -44,6 +45,15 @@ impl fmt::Display for Email {
     }
 }
 
+impl std::str::FromStr for Email {
+    type Err = ContactError;
+    fn from_str(text: &str) -> Result<Email, ContactError> {
+        Email::parse(text)
+    }
+}
+
+crate::text_sql_type!(Email);
+
 impl<'de> Deserialize<'de> for Email {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Email, D::Error> {
         let text = String::deserialize(d)?;
@@ -53,7 +63,8 @@ impl<'de> Deserialize<'de> for Email {
 
 /// A phone number as WhatsApp writes it (`wa_id`): country code and number,
 /// digits only, E.164 without the plus (`5511988887777`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(transparent)]
 pub struct PhoneNumber(String);
 
@@ -83,6 +94,15 @@ impl fmt::Display for PhoneNumber {
         f.write_str(&self.0)
     }
 }
+
+impl std::str::FromStr for PhoneNumber {
+    type Err = ContactError;
+    fn from_str(text: &str) -> Result<PhoneNumber, ContactError> {
+        PhoneNumber::parse(text)
+    }
+}
+
+crate::text_sql_type!(PhoneNumber);
 
 impl<'de> Deserialize<'de> for PhoneNumber {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<PhoneNumber, D::Error> {

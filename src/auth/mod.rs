@@ -1,26 +1,20 @@
-//! Shops' users, roles, password hashing, JWTs, and the extractor that tells
-//! a handler who is calling: `(ShopId, Role)`.
+//! Shops' users, roles, password hashing and JWTs. The HTTP extractor that
+//! turns a token into a caller lives in `http` (http depends on auth).
 
-mod extractor;
 pub mod password;
 pub mod token;
 pub mod users;
 
-pub use extractor::Caller;
 pub use token::{Claims, JwtKeys};
 
-use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-/// What a user of a shop may do. Owners do everything; staff run the shop day
-/// to day but do not change its settings or users; accountants only read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Owner,
-    Staff,
-    Accountant,
+crate::text_enum! {
+    /// What a user of a shop may do. Owners do everything; staff run the shop
+    /// day to day but do not change its settings or users; accountants only read.
+    pub enum Role {
+        Owner => "owner",
+        Staff => "staff",
+        Accountant => "accountant",
+    }
 }
 
 /// What a route needs of its caller; checked in one place (`Caller::require`).
@@ -42,32 +36,6 @@ impl Role {
             Permission::Administer => self == Role::Owner,
         }
     }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Staff => "staff",
-            Role::Accountant => "accountant",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = AuthError;
-    fn from_str(text: &str) -> Result<Role, AuthError> {
-        match text {
-            "owner" => Ok(Role::Owner),
-            "staff" => Ok(Role::Staff),
-            "accountant" => Ok(Role::Accountant),
-            other => Err(AuthError::UnknownRole(other.chars().take(40).collect())),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -80,8 +48,6 @@ pub enum AuthError {
     InvalidCredentials,
     #[error("the {0} role may not do this")]
     Forbidden(Role),
-    #[error("`{0}` is not a role (owner, staff, accountant)")]
-    UnknownRole(String),
     #[error("a shop has exactly one owner; add staff or accountant users")]
     SecondOwner,
     #[error("a user with this e-mail already exists")]

@@ -1,15 +1,14 @@
 //! JWTs (HS256) that carry the user, the shop and the role, and expire.
 
 use super::{AuthError, Role};
-use crate::shops::ShopId;
+use crate::ids::{ShopId, UserId};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// The user's id.
-    pub sub: Uuid,
+    pub sub: UserId,
     pub shop: ShopId,
     pub role: Role,
     pub iat: i64,
@@ -37,7 +36,7 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user: Uuid, shop: ShopId, role: Role) -> Result<String, AuthError> {
+    pub fn issue(&self, user: UserId, shop: ShopId, role: Role) -> Result<String, AuthError> {
         let now = chrono::Utc::now().timestamp();
         let claims = Claims { sub: user, shop, role, iat: now, exp: now + self.ttl_seconds };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -59,14 +58,14 @@ mod tests {
     fn a_token_round_trips_and_a_tampered_one_fails() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let shop = ShopId::new();
-        let token = keys.issue(Uuid::new_v4(), shop, Role::Staff).unwrap();
+        let token = keys.issue(UserId::new(), shop, Role::Staff).unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.shop, claims.role), (shop, Role::Staff));
 
         let other = JwtKeys::new(b"another secret, another signature", 60);
         assert!(other.verify(&token).is_err());
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -10);
-        let old = expired.issue(Uuid::new_v4(), shop, Role::Owner).unwrap();
+        let old = expired.issue(UserId::new(), shop, Role::Owner).unwrap();
         assert!(keys.verify(&old).is_err());
     }
 }

@@ -3,42 +3,41 @@
 use super::{AuthError, Role, password};
 use crate::contact::Email;
 use crate::db::{AnyConnection, schema::users};
-use crate::shops::ShopId;
+use crate::ids::{ShopId, UserId};
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
 pub struct User {
-    pub id: Uuid,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
     pub shop_id: ShopId,
     #[schema(value_type = String)]
     pub email: Email,
     pub role: Role,
 }
 
-#[derive(Queryable)]
-struct UserRow {
-    id: String,
-    shop_id: String,
-    email: String,
+/// A user with the hash their password is checked against.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct StoredCredentials {
+    #[diesel(embed)]
+    pub user: User,
     password_hash: String,
-    role: String,
 }
 
-impl UserRow {
-    fn into_user(self) -> Result<(User, String), AuthError> {
-        let corrupt = |what: &str| AuthError::Hashing(format!("stored user has an invalid {what}"));
-        Ok((
-            User {
-                id: self.id.parse().map_err(|_| corrupt("id"))?,
-                shop_id: self.shop_id.parse().map_err(|_| corrupt("shop id"))?,
-                email: Email::parse(&self.email).map_err(|_| corrupt("e-mail"))?,
-                role: self.role.parse()?,
-            },
-            self.password_hash,
-        ))
-    }
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow<'a> {
+    id: UserId,
+    shop_id: ShopId,
+    email: &'a Email,
+    password_hash: &'a str,
+    role: Role,
+    created_at: chrono::NaiveDateTime,
 }
 
 /// A user whose password has been hashed, ready to store; hashing is slow by
@@ -56,16 +55,16 @@ impl NewUser {
 }
 
 pub fn insert(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Result<User, AuthError> {
-    let id = Uuid::now_v7();
+    let id = UserId::new();
     let inserted = diesel::insert_into(users::table)
-        .values((
-            users::id.eq(id.to_string()),
-            users::shop_id.eq(shop.to_string()),
-            users::email.eq(new.email.as_str()),
-            users::password_hash.eq(&new.password_hash),
-            users::role.eq(new.role.as_str()),
-            users::created_at.eq(crate::db::now()),
-        ))
+        .values(NewUserRow {
+            id,
+            shop_id: shop,
+            email: &new.email,
+            password_hash: &new.password_hash,
+            role: new.role,
+            created_at: crate::db::now(),
+        })
         .execute(conn);
     match inserted {
         Ok(_) => Ok(User { id, shop_id: shop, email: new.email.clone(), role: new.role }),
@@ -85,34 +84,21 @@ pub fn add_to_shop(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Res
 }
 
 /// The user with this e-mail and their stored hash, if any.
-pub fn stored_credentials(conn: &mut AnyConnection, email: &Email) -> Result<Option<(User, String)>, AuthError> {
-    users::table
-        .filter(users::email.eq(email.as_str()))
-        .select((users::id, users::shop_id, users::email, users::password_hash, users::role))
-        .first::<UserRow>(conn)
-        .optional()?
-        .map(UserRow::into_user)
-        .transpose()
+pub fn stored_credentials(conn: &mut AnyConnection, email: &Email) -> Result<Option<StoredCredentials>, AuthError> {
+    Ok(users::table.filter(users::email.eq(email)).select(StoredCredentials::as_select()).first(conn).optional()?)
 }
 
 /// Checks a password against what `stored_credentials` found; the same answer,
 /// and the same work, for an unknown e-mail and a wrong password.
-pub fn check_password(found: Option<(User, String)>, password_text: &str) -> Result<User, AuthError> {
-    let stored_hash = found.as_ref().map(|(_, h)| h.as_str());
+pub fn check_password(found: Option<StoredCredentials>, password_text: &str) -> Result<User, AuthError> {
+    let stored_hash = found.as_ref().map(|f| f.password_hash.as_str());
     if password::verify(password_text, stored_hash) {
-        found.map(|(user, _)| user).ok_or(AuthError::InvalidCredentials)
+        found.map(|f| f.user).ok_or(AuthError::InvalidCredentials)
     } else {
         Err(AuthError::InvalidCredentials)
     }
 }
 
 pub fn list(conn: &mut AnyConnection, shop: ShopId) -> Result<Vec<User>, AuthError> {
-    users::table
-        .filter(users::shop_id.eq(shop.to_string()))
-        .order(users::id)
-        .select((users::id, users::shop_id, users::email, users::password_hash, users::role))
-        .load::<UserRow>(conn)?
-        .into_iter()
-        .map(|row| row.into_user().map(|(user, _)| user))
-        .collect()
+    Ok(users::table.filter(users::shop_id.eq(shop)).order(users::id).select(User::as_select()).load(conn)?)
 }

@@ -1,11 +1,10 @@
 //! The customer's cart: products and quantities, always priced from the
 //! catalogue at the moment it is read, never from what the client claims.
 
-use crate::catalog::{Availability, CatalogError, Product, ProductId, Sku, repo};
-use crate::customers::CustomerId;
-use crate::db::{AnyConnection, schema::cart_items};
+use crate::catalog::{Availability, CatalogError, Product, Sku, repo};
+use crate::db::{AnyConnection, schema::cart_items, schema::products};
+use crate::ids::{CustomerId, ProductId, ShopId};
 use crate::money::Money;
-use crate::shops::ShopId;
 use diesel::prelude::*;
 
 /// The most of one product a chat cart takes.
@@ -63,23 +62,8 @@ pub enum AddOutcome {
     Unavailable(Availability),
 }
 
-fn quantity_in_cart(
-    conn: &mut AnyConnection,
-    shop: ShopId,
-    customer: CustomerId,
-    product: ProductId,
-) -> QueryResult<i64> {
-    Ok(cart_items::table
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
-        .select(cart_items::quantity)
-        .first::<i64>(conn)
-        .optional()?
-        .unwrap_or(0))
-}
-
-/// Adds `quantity` of the product, up to what is in stock.
+/// Adds `quantity` of the product, up to what is in stock (and at most
+/// `MAX_QUANTITY`).
 pub fn add(
     conn: &mut AnyConnection,
     shop: ShopId,
@@ -90,16 +74,31 @@ pub fn add(
     if !product.availability.can_be_ordered() {
         return Ok(AddOutcome::Unavailable(product.availability));
     }
-    let current = quantity_in_cart(conn, shop, customer, product.id)?;
     let limit = product.stock.unwrap_or(MAX_QUANTITY).min(MAX_QUANTITY);
     if limit <= 0 {
         return Ok(AddOutcome::OutOfStock);
     }
-    let wanted = current.saturating_add(quantity.max(0));
-    let in_cart = wanted.min(limit);
-    set_quantity(conn, shop, customer, product.id, in_cart)?;
-    let added = in_cart - current;
-    Ok(if in_cart < wanted {
+    if quantity <= 0 {
+        let in_cart = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
+        return Ok(AddOutcome::Added { quantity: 0, in_cart });
+    }
+    // `transaction`, not `write_transaction`: the chat adds inside its own
+    // transaction, where this becomes a savepoint. Alone on SQLite, its
+    // first statement writes, so it takes the write lock before it reads.
+    let (before, in_cart) = conn.transaction(|conn| {
+        // A new line is the common case, and exact: nothing was there.
+        if let Some(in_cart) = insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
+            return Ok((0, in_cart));
+        }
+        // The line as it was, locked until commit, only to word the answer
+        // when the limit cuts the addition short; the quantity stored comes
+        // from one conditional statement, which cannot lose an addition.
+        let before = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
+        let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
+        Ok::<_, diesel::result::Error>((before, in_cart))
+    })?;
+    let added = (in_cart - before).clamp(0, quantity);
+    Ok(if added < quantity {
         let by_stock = product.stock.is_some_and(|stock| stock < MAX_QUANTITY);
         AddOutcome::Limited { asked: quantity, added, in_cart, by_stock }
     } else {
@@ -107,30 +106,92 @@ pub fn add(
     })
 }
 
-fn set_quantity(
+/// The customer's quantity of the product, if in the cart, its row locked
+/// on PostgreSQL when in a transaction; on SQLite the transaction's write
+/// lock already excludes other writers.
+fn locked_quantity(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+) -> QueryResult<Option<i64>> {
+    macro_rules! line {
+        () => {
+            cart_items::table
+                .filter(cart_items::shop_id.eq(shop))
+                .filter(cart_items::customer_id.eq(customer))
+                .filter(cart_items::product_id.eq(product))
+                .select(cart_items::quantity)
+        };
+    }
+    match conn {
+        AnyConnection::Postgresql(c) => line!().for_update().first::<i64>(c).optional(),
+        AnyConnection::Sqlite(c) => line!().first::<i64>(c).optional(),
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = cart_items)]
+struct NewLine {
+    shop_id: ShopId,
+    customer_id: CustomerId,
+    product_id: ProductId,
+    quantity: i64,
+    added_at: chrono::NaiveDateTime,
+}
+
+fn new_line(shop: ShopId, customer: CustomerId, product: ProductId, quantity: i64) -> NewLine {
+    NewLine { shop_id: shop, customer_id: customer, product_id: product, quantity, added_at: crate::db::now() }
+}
+
+/// Puts a new line in the cart; `None` when the line exists already.
+fn insert_line(
     conn: &mut AnyConnection,
     shop: ShopId,
     customer: CustomerId,
     product: ProductId,
     quantity: i64,
-) -> QueryResult<()> {
-    diesel::delete(cart_items::table)
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .execute(conn)?;
-    if quantity > 0 {
+) -> QueryResult<Option<i64>> {
+    let row = new_line(shop, customer, product, quantity);
+    crate::on_backend!(conn, |c| {
         diesel::insert_into(cart_items::table)
-            .values((
-                cart_items::shop_id.eq(shop.to_string()),
-                cart_items::customer_id.eq(customer.to_string()),
-                cart_items::product_id.eq(product.to_string()),
-                cart_items::quantity.eq(quantity),
-                cart_items::added_at.eq(crate::db::now()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
+            .values(&row)
+            .on_conflict_do_nothing()
+            .returning(cart_items::quantity)
+            .get_result::<i64>(c)
+            .optional()
+    })
+}
+
+/// Adds to the line in one statement, capped at `limit`, and returns the
+/// quantity now in the cart. A read-then-write here lost one of two
+/// concurrent additions on PostgreSQL: both read the same quantity.
+fn upsert_quantity(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    customer: CustomerId,
+    product: ProductId,
+    quantity: i64,
+    limit: i64,
+) -> QueryResult<i64> {
+    use diesel::sql_types::BigInt;
+    let smaller = match conn {
+        AnyConnection::Postgresql(_) => "LEAST",
+        AnyConnection::Sqlite(_) => "MIN",
+    };
+    let capped = diesel::dsl::sql::<BigInt>(&format!("{smaller}(cart_items.quantity + excluded.quantity, "))
+        .bind::<BigInt, _>(limit)
+        .sql(")");
+    let row = new_line(shop, customer, product, quantity.min(limit));
+    crate::on_backend!(conn, |c| {
+        diesel::insert_into(cart_items::table)
+            .values(&row)
+            .on_conflict((cart_items::customer_id, cart_items::product_id))
+            .do_update()
+            .set(cart_items::quantity.eq(capped))
+            .returning(cart_items::quantity)
+            .get_result::<i64>(c)
+    })
 }
 
 /// Takes the product out of the cart; false when it was not there.
@@ -141,33 +202,35 @@ pub fn remove(
     product: ProductId,
 ) -> Result<bool, CartError> {
     let removed = diesel::delete(cart_items::table)
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
-        .filter(cart_items::product_id.eq(product.to_string()))
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .filter(cart_items::product_id.eq(product))
         .execute(conn)?;
     Ok(removed > 0)
 }
 
 pub fn clear(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<(), CartError> {
     diesel::delete(cart_items::table)
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
         .execute(conn)?;
     Ok(())
 }
 
-/// The cart priced from the catalogue now, in the order items were added.
+/// The cart priced from the catalogue now, in the order items were added;
+/// archived products are not in it.
 pub fn load(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<Cart, CartError> {
-    let items: Vec<(String, i64)> = cart_items::table
-        .filter(cart_items::shop_id.eq(shop.to_string()))
-        .filter(cart_items::customer_id.eq(customer.to_string()))
+    let items: Vec<(i64, Product)> = cart_items::table
+        .inner_join(products::table)
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .filter(products::shop_id.eq(shop))
+        .filter(products::archived_at.is_null())
         .order((cart_items::added_at, cart_items::product_id))
-        .select((cart_items::product_id, cart_items::quantity))
+        .select((cart_items::quantity, Product::as_select()))
         .load(conn)?;
     let mut cart = Cart::default();
-    for (product_id, quantity) in items {
-        let Ok(id) = product_id.parse::<ProductId>() else { continue };
-        let product = repo::get(conn, shop, id)?;
+    for (quantity, product) in items {
         let line_total = product.unit_price().checked_mul(quantity).ok_or(CartError::TotalTooLarge)?;
         cart.total = cart.total.checked_add(line_total).ok_or(CartError::TotalTooLarge)?;
         cart.lines.push(CartLine { product, quantity, line_total });

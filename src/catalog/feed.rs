@@ -1,8 +1,9 @@
 //! Meta commerce feeds (CSV or TSV): reading them into products, and writing
 //! the catalogue back out in the same format, so export → import round-trips.
 
-use super::product::{self, Product, ProductFields};
+use super::input as product;
 use super::{CatalogError, FeedError};
+use super::{Product, ProductFields};
 use crate::money::Money;
 use std::collections::HashMap;
 
@@ -31,6 +32,9 @@ const REQUIRED: [&str; 3] = ["id", "title", "price"];
 pub struct FeedRow {
     pub row: usize,
     pub fields: ProductFields,
+    /// Whether the feed has a stock column at all: without one, importing
+    /// leaves the stock of existing products as it is.
+    pub names_stock: bool,
 }
 
 /// Reads a whole feed. Rows with errors are reported, not returned; the
@@ -59,6 +63,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<FeedRow>, Vec<FeedError>), CatalogErro
         return Err(CatalogError::InvalidFeed(missing));
     }
     let index: HashMap<&str, usize> = header.iter().enumerate().map(|(i, h)| (h.as_str(), i)).collect();
+    let names_stock = index.contains_key("quantity_to_sell_on_facebook");
 
     let mut rows = Vec::new();
     let mut errors = Vec::new();
@@ -95,7 +100,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<FeedRow>, Vec<FeedError>), CatalogErro
                     });
                 } else {
                     first_row_of_sku.insert(sku, row);
-                    rows.push(FeedRow { row, fields });
+                    rows.push(FeedRow { row, fields, names_stock });
                 }
             }
             Err(cell_errors) => errors.extend(cell_errors.into_iter().map(|(column, reason)| FeedError {
@@ -171,7 +176,7 @@ fn read_row<'a>(cell: impl Fn(&str) -> Option<&'a str>) -> Result<ProductFields,
     let sale_price = take!("sale_price", cell("sale_price").map(|p| parse_feed_price("sale_price", p)).transpose());
     let stock = take!("quantity_to_sell_on_facebook", parse_stock(cell("quantity_to_sell_on_facebook")));
     let availability = take!("availability", product::parse_availability(cell("availability")));
-    let condition = take!("condition", product::optional_text("condition", cell("condition"), 20));
+    let condition = take!("condition", product::parse_condition("condition", cell("condition")));
     let link = take!("link", product::optional_url("link", cell("link")));
     let image_url = take!("image_link", product::optional_url("image_link", cell("image_link")));
     let brand = take!("brand", product::optional_text("brand", cell("brand"), 100));
@@ -189,7 +194,7 @@ fn read_row<'a>(cell: impl Fn(&str) -> Option<&'a str>) -> Result<ProductFields,
             sale_price: sale_price?,
             stock: stock?,
             availability: availability?,
-            condition: condition?.unwrap_or_else(|| "new".into()),
+            condition: condition?,
             image_url: image_url?,
             link: link?,
             brand: brand?,
@@ -255,7 +260,7 @@ pub fn write_csv(products: &[Product]) -> Result<Vec<u8>, CatalogError> {
                 &p.name,
                 &p.description,
                 p.availability.as_str(),
-                &p.condition,
+                p.condition.as_str(),
                 &price,
                 &opt(&p.link),
                 &opt(&p.image_url),

@@ -1,14 +1,12 @@
 //! Applying a feed: all valid rows upserted by SKU in one transaction.
 
 use super::feed::{self, FeedRow};
-use super::repo::{self, ProductRow};
-use super::{CatalogError, FeedError};
+use super::{CatalogError, FeedError, NewProduct, repo};
 use crate::db::{AnyConnection, schema::products};
-use crate::shops::ShopId;
+use crate::ids::ShopId;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use serde::Serialize;
-use uuid::Uuid;
 
 /// Rows per INSERT: 20 columns × 500 stays far below both engines' limits on
 /// bound parameters while keeping round trips few.
@@ -46,15 +44,17 @@ pub fn import_feed(
 }
 
 /// What an imported row changes in a product that already has its SKU: all
-/// but its id, shop, SKU and creation time.
+/// but its id, shop, SKU and creation time; an archived product comes back.
+/// Stock only when the feed has a stock column (`stock_from`), so a feed of
+/// prices does not undo the reservations checkouts made.
 macro_rules! upsert_changes {
-    () => {
+    ($stock_from:expr) => {
         (
             products::name.eq(excluded(products::name)),
             products::description.eq(excluded(products::description)),
             products::price_cents.eq(excluded(products::price_cents)),
             products::sale_price_cents.eq(excluded(products::sale_price_cents)),
-            products::stock.eq(excluded(products::stock)),
+            products::stock.eq(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>($stock_from)),
             products::availability.eq(excluded(products::availability)),
             products::condition.eq(excluded(products::condition)),
             products::image_url.eq(excluded(products::image_url)),
@@ -66,6 +66,7 @@ macro_rules! upsert_changes {
             products::color.eq(excluded(products::color)),
             products::search_text.eq(excluded(products::search_text)),
             products::updated_at.eq(excluded(products::updated_at)),
+            products::archived_at.eq(None::<chrono::NaiveDateTime>),
         )
     };
 }
@@ -77,12 +78,12 @@ fn upsert(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<(usize, usize), CatalogError> {
     let existing = repo::sku_index(conn, shop)?;
-    let updated = rows.iter().filter(|r| existing.contains_key(r.fields.retailer_id.as_str())).count();
+    let updated = rows.iter().filter(|r| existing.contains(&r.fields.retailer_id)).count();
+    let names_stock = rows.first().is_some_and(|r| r.names_stock);
     let now = crate::db::now();
     let mut done = 0;
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let batch: Vec<ProductRow> =
-            chunk.iter().map(|r| ProductRow::new(shop, Uuid::now_v7(), r.fields.clone(), now)).collect();
+        let batch: Vec<NewProduct> = chunk.iter().map(|r| NewProduct::new(shop, r.fields.clone(), now)).collect();
         // One statement per chunk on both engines. Diesel cannot express a
         // multi-row upsert on SQLite, and one statement per row there spent
         // most of the import preparing the same SQL again (profiled).
@@ -92,10 +93,10 @@ fn upsert(
                     .values(&batch)
                     .on_conflict((products::shop_id, products::retailer_id))
                     .do_update()
-                    .set(upsert_changes!())
+                    .set(upsert_changes!(if names_stock { "excluded.stock" } else { "products.stock" }))
                     .execute(c)?;
             }
-            AnyConnection::Sqlite(c) => sqlite_upsert(c, &batch)?,
+            AnyConnection::Sqlite(c) => sqlite_upsert(c, &batch, names_stock)?,
         }
         done += chunk.len();
         progress(done, rows.len());
@@ -103,7 +104,7 @@ fn upsert(
     Ok((rows.len() - updated, updated))
 }
 
-/// The columns of a product row, in `ProductRow` order.
+/// The columns of a new product row, in the order `sqlite_upsert` binds them.
 const COLUMNS: [&str; 20] = [
     "id",
     "shop_id",
@@ -129,15 +130,20 @@ const COLUMNS: [&str; 20] = [
 
 /// A multi-row `INSERT … ON CONFLICT DO UPDATE` with bound parameters, the
 /// same statement the PostgreSQL arm gets from diesel's query builder.
-fn sqlite_upsert(conn: &mut diesel::SqliteConnection, batch: &[ProductRow]) -> QueryResult<()> {
+fn sqlite_upsert(conn: &mut diesel::SqliteConnection, batch: &[NewProduct], names_stock: bool) -> QueryResult<()> {
     use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
     if batch.is_empty() {
         return Ok(());
     }
     let row_params = format!("({})", vec!["?"; COLUMNS.len()].join(","));
-    let kept = ["id", "shop_id", "retailer_id", "created_at"];
-    let updates: Vec<String> =
+    let kept: &[&str] = if names_stock {
+        &["id", "shop_id", "retailer_id", "created_at"]
+    } else {
+        &["id", "shop_id", "retailer_id", "created_at", "stock"]
+    };
+    let mut updates: Vec<String> =
         COLUMNS.iter().filter(|c| !kept.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+    updates.push("archived_at = NULL".into());
     let sql = format!(
         "INSERT INTO products ({}) VALUES {} ON CONFLICT (shop_id, retailer_id) DO UPDATE SET {}",
         COLUMNS.join(", "),
@@ -146,24 +152,25 @@ fn sqlite_upsert(conn: &mut diesel::SqliteConnection, batch: &[ProductRow]) -> Q
     );
     let mut query = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
     for row in batch {
+        let f = &row.fields;
         query = query
-            .bind::<Text, _>(&row.id)
-            .bind::<Text, _>(&row.shop_id)
-            .bind::<Text, _>(&row.retailer_id)
-            .bind::<Text, _>(&row.name)
-            .bind::<Text, _>(&row.description)
-            .bind::<BigInt, _>(row.price_cents)
-            .bind::<Nullable<BigInt>, _>(row.sale_price_cents)
-            .bind::<Nullable<BigInt>, _>(row.stock)
-            .bind::<Text, _>(&row.availability)
-            .bind::<Text, _>(&row.condition)
-            .bind::<Nullable<Text>, _>(&row.image_url)
-            .bind::<Nullable<Text>, _>(&row.link)
-            .bind::<Nullable<Text>, _>(&row.brand)
-            .bind::<Nullable<Text>, _>(&row.category)
-            .bind::<Nullable<Text>, _>(&row.item_group_id)
-            .bind::<Nullable<Text>, _>(&row.size)
-            .bind::<Nullable<Text>, _>(&row.color)
+            .bind::<Text, _>(row.id)
+            .bind::<Text, _>(row.shop_id)
+            .bind::<Text, _>(&f.retailer_id)
+            .bind::<Text, _>(&f.name)
+            .bind::<Text, _>(&f.description)
+            .bind::<BigInt, _>(f.price)
+            .bind::<Nullable<BigInt>, _>(f.sale_price)
+            .bind::<Nullable<BigInt>, _>(f.stock)
+            .bind::<Text, _>(f.availability)
+            .bind::<Text, _>(f.condition)
+            .bind::<Nullable<Text>, _>(&f.image_url)
+            .bind::<Nullable<Text>, _>(&f.link)
+            .bind::<Nullable<Text>, _>(&f.brand)
+            .bind::<Nullable<Text>, _>(&f.category)
+            .bind::<Nullable<Text>, _>(&f.item_group_id)
+            .bind::<Nullable<Text>, _>(&f.size)
+            .bind::<Nullable<Text>, _>(&f.color)
             .bind::<Text, _>(&row.search_text)
             .bind::<Timestamp, _>(row.created_at)
             .bind::<Timestamp, _>(row.updated_at);

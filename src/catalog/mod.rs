@@ -3,13 +3,19 @@
 
 pub mod feed;
 mod import;
+mod input;
+mod kinds;
 mod product;
 pub mod repo;
 mod sku;
+mod stock;
 
 pub use import::{ImportOptions, ImportReport, import_feed};
-pub use product::{Availability, Product, ProductChanges, ProductFields, ProductId, ProductInput};
+pub use input::{ProductChanges, ProductInput};
+pub use kinds::{Availability, Condition};
+pub use product::{NewProduct, Product, ProductFields, ProductId, ProductPatch};
 pub use sku::Sku;
+pub use stock::{release_stock, reserve_stock};
 
 use serde::Serialize;
 

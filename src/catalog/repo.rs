@@ -1,175 +1,86 @@
-//! Product queries. Every one is scoped by the caller's shop.
+//! Product queries. Every one is scoped by the caller's shop, and every one
+//! but the import's SKU index sees only live (not archived) products.
 
-use super::product::{Availability, Product, ProductFields, ProductId};
-use super::{CatalogError, Sku};
-use crate::db::{AnyConnection, schema::products};
-use crate::money::Money;
-use crate::shops::ShopId;
+use super::product::{NewProduct, Product, ProductFields, ProductId};
+use super::{Availability, CatalogError, Sku};
+use crate::db::{AnyConnection, MultiBackend, schema::cart_items, schema::products};
+use crate::ids::ShopId;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 pub const MAX_PAGE: i64 = 200;
 
-/// A product's row as both engines store it (ids as text, money in centavos).
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = products, treat_none_as_null = true)]
-pub struct ProductRow {
-    pub id: String,
-    pub shop_id: String,
-    pub retailer_id: String,
-    pub name: String,
-    pub description: String,
-    pub price_cents: i64,
-    pub sale_price_cents: Option<i64>,
-    pub stock: Option<i64>,
-    pub availability: String,
-    pub condition: String,
-    pub image_url: Option<String>,
-    pub link: Option<String>,
-    pub brand: Option<String>,
-    pub category: Option<String>,
-    pub item_group_id: Option<String>,
-    pub size: Option<String>,
-    pub color: Option<String>,
-    pub search_text: String,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+/// The shop's products that are not archived.
+fn live(shop: ShopId) -> products::BoxedQuery<'static, MultiBackend> {
+    products::table.filter(products::shop_id.eq(shop)).filter(products::archived_at.is_null()).into_boxed()
 }
 
-impl ProductRow {
-    pub fn new(shop: ShopId, id: ProductId, fields: ProductFields, now: chrono::NaiveDateTime) -> ProductRow {
-        ProductRow {
-            id: id.to_string(),
-            shop_id: shop.to_string(),
-            search_text: crate::text::fold(&format!("{} {}", fields.retailer_id, fields.name)),
-            retailer_id: fields.retailer_id.as_str().to_owned(),
-            name: fields.name,
-            description: fields.description,
-            price_cents: fields.price.cents(),
-            sale_price_cents: fields.sale_price.map(Money::cents),
-            stock: fields.stock,
-            availability: fields.availability.as_str().to_owned(),
-            condition: fields.condition,
-            image_url: fields.image_url,
-            link: fields.link,
-            brand: fields.brand,
-            category: fields.category,
-            item_group_id: fields.item_group_id,
-            size: fields.size,
-            color: fields.color,
-            created_at: now,
-            updated_at: now,
-        }
-    }
+/// A LIKE pattern for text containing `word`, its wildcards escaped.
+fn contains(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
-type StoredRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-    String,
-    String,
-    (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>),
-    chrono::NaiveDateTime,
-    chrono::NaiveDateTime,
-);
-
-macro_rules! product_columns {
-    () => {
-        (
-            products::id,
-            products::retailer_id,
-            products::name,
-            products::description,
-            products::price_cents,
-            products::sale_price_cents,
-            products::stock,
-            products::availability,
-            products::condition,
-            (
-                products::image_url,
-                products::link,
-                products::brand,
-                products::category,
-                products::item_group_id,
-                products::size,
-                products::color,
-            ),
-            products::created_at,
-            products::updated_at,
-        )
-    };
-}
-
-fn from_stored(row: StoredRow) -> Result<Product, CatalogError> {
-    let corrupt = |what: &str| CatalogError::Corrupt(format!("stored product has an invalid {what}"));
-    let (id, sku, name, description, price, sale, stock, availability, condition, extra, created_at, updated_at) = row;
-    let (image_url, link, brand, category, item_group_id, size, color) = extra;
-    Ok(Product {
-        id: Uuid::parse_str(&id).map_err(|_| corrupt("id"))?,
-        retailer_id: Sku::parse(&sku).map_err(|_| corrupt("SKU"))?,
-        name,
-        description,
-        price: Money::from_cents(price).map_err(|_| corrupt("price"))?,
-        sale_price: sale.map(Money::from_cents).transpose().map_err(|_| corrupt("sale price"))?,
-        stock,
-        availability: availability.parse::<Availability>().map_err(|_| corrupt("availability"))?,
-        condition,
-        image_url,
-        link,
-        brand,
-        category,
-        item_group_id,
-        size,
-        color,
-        created_at,
-        updated_at,
-    })
-}
-
-fn unique_sku(fields: &ProductFields) -> impl FnOnce(diesel::result::Error) -> CatalogError + '_ {
+fn unique_sku(sku: &Sku) -> impl FnOnce(diesel::result::Error) -> CatalogError + '_ {
     move |e| match e {
         diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _) => {
-            CatalogError::DuplicateSku(fields.retailer_id.to_string())
+            CatalogError::DuplicateSku(sku.to_string())
         }
         other => other.into(),
     }
 }
 
+/// Adds a product. A SKU that belongs to an archived product brings that
+/// product back (same id, so past orders and the new ones point at one
+/// product) with the fields given now; a live one is a conflict.
 pub fn create(conn: &mut AnyConnection, shop: ShopId, fields: ProductFields) -> Result<Product, CatalogError> {
-    let id = Uuid::now_v7();
-    let row = ProductRow::new(shop, id, fields.clone(), crate::db::now());
-    diesel::insert_into(products::table).values(&row).execute(conn).map_err(unique_sku(&fields))?;
-    get(conn, shop, id)
+    crate::db::write_transaction(conn, |conn| {
+        let now = crate::db::now();
+        // Under READ COMMITTED a concurrent un-archive waits for this row's
+        // lock, then sees it live and matches nothing: it inserts and meets
+        // the unique key, as a concurrent create does.
+        let revived: Option<ProductId> = diesel::update(products::table)
+            .filter(products::shop_id.eq(shop))
+            .filter(products::retailer_id.eq(&fields.retailer_id))
+            .filter(products::archived_at.is_not_null())
+            .set((
+                &fields,
+                products::search_text.eq(fields.search_text()),
+                products::archived_at.eq(None::<chrono::NaiveDateTime>),
+                products::updated_at.eq(now),
+            ))
+            .returning(products::id)
+            .get_result(conn)
+            .optional()?;
+        let id = match revived {
+            Some(id) => id,
+            None => {
+                let row = NewProduct::new(shop, fields.clone(), now);
+                diesel::insert_into(products::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map_err(unique_sku(&fields.retailer_id))?;
+                row.id
+            }
+        };
+        get(conn, shop, id)
+    })
 }
 
 pub fn get(conn: &mut AnyConnection, shop: ShopId, id: ProductId) -> Result<Product, CatalogError> {
-    products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .filter(products::id.eq(id.to_string()))
-        .select(product_columns!())
-        .first::<StoredRow>(conn)
+    live(shop)
+        .filter(products::id.eq(id))
+        .select(Product::as_select())
+        .first(conn)
         .optional()?
         .ok_or(CatalogError::NotFound)
-        .and_then(from_stored)
 }
 
 pub fn find_by_sku(conn: &mut AnyConnection, shop: ShopId, sku: &Sku) -> Result<Option<Product>, CatalogError> {
-    products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .filter(products::retailer_id.eq(sku.as_str()))
-        .select(product_columns!())
-        .first::<StoredRow>(conn)
-        .optional()?
-        .map(from_stored)
-        .transpose()
+    Ok(live(shop).filter(products::retailer_id.eq(sku)).select(Product::as_select()).first(conn).optional()?)
 }
 
-/// Applies a partial change, checked against the product as a whole.
+/// Applies a partial change, checked against the product as a whole, and
+/// writes only the columns the change names.
 pub fn patch(
     conn: &mut AnyConnection,
     shop: ShopId,
@@ -178,25 +89,42 @@ pub fn patch(
 ) -> Result<Product, CatalogError> {
     crate::db::write_transaction(conn, |conn| {
         let current = get(conn, shop, id)?;
-        let fields = changes.apply_to(&current)?;
-        let mut row = ProductRow::new(shop, id, fields.clone(), crate::db::now());
-        row.created_at = current.created_at;
-        diesel::update(products::table)
-            .filter(products::shop_id.eq(shop.to_string()))
-            .filter(products::id.eq(id.to_string()))
-            .set(&row)
+        let patch = changes.into_patch(&current)?;
+        let sku = patch.retailer_id.clone().unwrap_or(current.retailer_id);
+        let updated = diesel::update(products::table)
+            .filter(products::shop_id.eq(shop))
+            .filter(products::id.eq(id))
+            .filter(products::archived_at.is_null())
+            .set(&patch)
             .execute(conn)
-            .map_err(unique_sku(&fields))?;
+            .map_err(unique_sku(&sku))?;
+        if updated == 0 {
+            return Err(CatalogError::NotFound);
+        }
         get(conn, shop, id)
     })
 }
 
-pub fn delete(conn: &mut AnyConnection, shop: ShopId, id: ProductId) -> Result<(), CatalogError> {
-    let deleted = diesel::delete(products::table)
-        .filter(products::shop_id.eq(shop.to_string()))
-        .filter(products::id.eq(id.to_string()))
-        .execute(conn)?;
-    if deleted == 0 { Err(CatalogError::NotFound) } else { Ok(()) }
+/// Takes a product out of the catalogue without erasing it: past orders
+/// keep pointing at it. It leaves every cart at once.
+pub fn archive(conn: &mut AnyConnection, shop: ShopId, id: ProductId) -> Result<(), CatalogError> {
+    crate::db::write_transaction(conn, |conn| {
+        let now = crate::db::now();
+        let archived = diesel::update(products::table)
+            .filter(products::shop_id.eq(shop))
+            .filter(products::id.eq(id))
+            .filter(products::archived_at.is_null())
+            .set((products::archived_at.eq(Some(now)), products::updated_at.eq(now)))
+            .execute(conn)?;
+        if archived == 0 {
+            return Err(CatalogError::NotFound);
+        }
+        diesel::delete(cart_items::table)
+            .filter(cart_items::shop_id.eq(shop))
+            .filter(cart_items::product_id.eq(id))
+            .execute(conn)?;
+        Ok(())
+    })
 }
 
 /// One page of the catalogue in creation order (ids are time-ordered UUIDs),
@@ -210,20 +138,14 @@ pub fn list(
     limit: i64,
 ) -> Result<(Vec<Product>, Option<ProductId>), CatalogError> {
     let limit = limit.clamp(1, MAX_PAGE);
-    let mut select = products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .order(products::id)
-        .limit(limit + 1)
-        .select(product_columns!())
-        .into_boxed();
+    let mut select = live(shop).order(products::id).limit(limit + 1);
     if let Some(cursor) = after {
-        select = select.filter(products::id.gt(cursor.to_string()));
+        select = select.filter(products::id.gt(cursor));
     }
     if let Some(q) = query.map(crate::text::fold).filter(|q| !q.trim().is_empty()) {
-        let escaped = q.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        select = select.filter(products::search_text.like(format!("%{escaped}%")).escape('\\'));
+        select = select.filter(products::search_text.like(contains(q.trim())).escape('\\'));
     }
-    let mut page = select.load::<StoredRow>(conn)?.into_iter().map(from_stored).collect::<Result<Vec<_>, _>>()?;
+    let mut page: Vec<Product> = select.select(Product::as_select()).load(conn)?;
     let next = if page.len() as i64 > limit {
         page.truncate(limit as usize);
         page.last().map(|p| p.id)
@@ -236,41 +158,28 @@ pub fn list(
 /// Products a customer can order now (available, and in stock or unlimited),
 /// in catalogue order; at most `limit`.
 pub fn orderable(conn: &mut AnyConnection, shop: ShopId, limit: i64) -> Result<Vec<Product>, CatalogError> {
-    let orderable: Vec<&str> = Availability::ALL.iter().filter(|a| a.can_be_ordered()).map(|a| a.as_str()).collect();
-    products::table
-        .filter(products::shop_id.eq(shop.to_string()))
+    let orderable: Vec<Availability> = Availability::ALL.iter().copied().filter(|a| a.can_be_ordered()).collect();
+    Ok(live(shop)
         .filter(products::availability.eq_any(orderable))
         .filter(products::stock.is_null().or(products::stock.gt(0)))
         .order(products::id)
         .limit(limit)
-        .select(product_columns!())
-        .load::<StoredRow>(conn)?
-        .into_iter()
-        .map(from_stored)
-        .collect()
+        .select(Product::as_select())
+        .load(conn)?)
 }
 
 /// The whole catalogue, for the feed export.
 pub fn all(conn: &mut AnyConnection, shop: ShopId) -> Result<Vec<Product>, CatalogError> {
-    products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .order(products::id)
-        .select(product_columns!())
-        .load::<StoredRow>(conn)?
-        .into_iter()
-        .map(from_stored)
-        .collect()
+    Ok(live(shop).order(products::id).select(Product::as_select()).load(conn)?)
 }
 
-/// The SKUs the shop has now, with their product ids (import upserts by SKU).
-pub fn sku_index(
-    conn: &mut AnyConnection,
-    shop: ShopId,
-) -> Result<std::collections::HashMap<String, String>, CatalogError> {
+/// The SKUs the shop has, archived ones included (import upserts by SKU and
+/// brings an archived product back).
+pub fn sku_index(conn: &mut AnyConnection, shop: ShopId) -> Result<std::collections::HashSet<Sku>, CatalogError> {
     Ok(products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .select((products::retailer_id, products::id))
-        .load::<(String, String)>(conn)?
+        .filter(products::shop_id.eq(shop))
+        .select(products::retailer_id)
+        .load::<Sku>(conn)?
         .into_iter()
         .collect())
 }
@@ -312,15 +221,9 @@ pub fn search_words(
     if words.is_empty() {
         return Ok(Vec::new());
     }
-    let mut select = products::table
-        .filter(products::shop_id.eq(shop.to_string()))
-        .order(products::id)
-        .limit(limit)
-        .select(product_columns!())
-        .into_boxed();
+    let mut select = live(shop).order(products::id).limit(limit);
     for word in words {
-        let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        select = select.filter(products::search_text.like(format!("%{escaped}%")).escape('\\'));
+        select = select.filter(products::search_text.like(contains(&word)).escape('\\'));
     }
-    select.load::<StoredRow>(conn)?.into_iter().map(from_stored).collect()
+    Ok(select.select(Product::as_select()).load(conn)?)
 }

@@ -3,7 +3,8 @@ use std::fmt;
 
 /// A product's SKU, Meta's `retailer_id`: what the WhatsApp catalogue sends
 /// back in an order. Printable, no spaces, at most 100 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(transparent)]
 pub struct Sku(String);
 
@@ -42,6 +43,15 @@ impl fmt::Display for Sku {
         f.write_str(&self.0)
     }
 }
+
+impl std::str::FromStr for Sku {
+    type Err = SkuError;
+    fn from_str(text: &str) -> Result<Sku, SkuError> {
+        Sku::parse(text)
+    }
+}
+
+crate::text_sql_type!(Sku);
 
 impl<'de> Deserialize<'de> for Sku {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Sku, D::Error> {

@@ -1,10 +1,12 @@
 //! Meta commerce feeds in and out.
 
+use super::Caller;
 use super::{ApiError, BodyLimits, read_bounded, with_db};
-use crate::auth::{Caller, Permission};
+use crate::auth::Permission;
 use crate::catalog::{ImportOptions, ImportReport, feed, import_feed, repo};
 use crate::db::Pool;
 use actix_web::{HttpResponse, web};
+use actix_web::{get, post};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -15,10 +17,11 @@ pub struct ImportQuery {
 }
 
 /// Imports a Meta commerce feed (CSV or TSV), upserting products by SKU.
-#[utoipa::path(post, path = "/v1/catalog/import", tag = "catalog", security(("bearer" = [])), params(ImportQuery),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), params(ImportQuery),
     request_body(content = String, content_type = "text/csv", description = "A Meta commerce feed: CSV or TSV with a header row"),
-    responses((status = 200, body = ImportReport), (status = 413, description = "feed too large"),
+    responses((status = 200, body = ImportReport, description = "what was created and updated, and the rows skipped"), (status = 413, description = "feed too large"),
         (status = 422, description = "invalid rows; nothing imported (the problem lists `errors`)")))]
+#[post("/v1/catalog/import")]
 pub async fn import(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -35,8 +38,9 @@ pub async fn import(
 }
 
 /// The catalogue as a Meta commerce feed (CSV), ready to import elsewhere or back.
-#[utoipa::path(get, path = "/v1/catalog/feed.csv", tag = "catalog", security(("bearer" = [])),
-    responses((status = 200, content_type = "text/csv", body = String)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
+    responses((status = 200, content_type = "text/csv", body = String, description = "the live catalogue as a Meta commerce feed")))]
+#[get("/v1/catalog/feed.csv")]
 pub async fn feed_csv(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let csv = with_db(&pool, move |conn| Ok(feed::write_csv(&repo::all(conn, caller.shop_id)?)?)).await?;

@@ -117,7 +117,7 @@ fn auth(e: &AuthError) -> Described {
         AuthError::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
         AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
         AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-        AuthError::UnknownRole(_) | AuthError::SecondOwner => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
+        AuthError::SecondOwner => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
         AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
         AuthError::WeakPassword => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
         AuthError::InvalidEmail(_) => {

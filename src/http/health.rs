@@ -1,5 +1,6 @@
 use super::{ApiError, with_db};
 use crate::db::Pool;
+use actix_web::get;
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
@@ -12,7 +13,8 @@ pub struct Health {
 }
 
 /// Healthy when the database answers.
-#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, body = Health), (status = 503, description = "database unreachable")))]
+#[utoipa::path(tag = "service", responses((status = 200, body = Health, description = "the service and its database answer"), (status = 503, description = "database unreachable")))]
+#[get("/healthz")]
 pub async fn healthz(pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     let database = with_db(&pool, |conn| {
         conn.batch_execute("SELECT 1").map_err(crate::db::DbError::from)?;

@@ -1,6 +1,7 @@
 //! HTTP: routes, body limits, JSON errors, request ids. Handlers only parse,
 //! authorise, call the domain, and shape the answer.
 
+mod caller;
 mod catalog;
 mod error;
 mod health;
@@ -9,6 +10,7 @@ mod products;
 mod shops;
 mod webhooks;
 
+pub use caller::Caller;
 pub use error::{ApiError, problem};
 pub use openapi::ApiDoc;
 pub use shops::SignUpPolicy;
@@ -44,7 +46,30 @@ where
     })?
 }
 
+/// Every route, registered with its `#[utoipa::path]` description: the
+/// scope collects the OpenAPI paths as it registers the handlers, so a route
+/// cannot be served without being described (nor described without being
+/// served).
 pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
+    let api = utoipa_actix_web::scope("")
+        .service(health::healthz)
+        .service(openapi::openapi_json)
+        .service(shops::sign_up)
+        .service(shops::my_shop)
+        .service(shops::login)
+        .service(shops::add_user)
+        .service(shops::list_users)
+        .service(shops::put_whatsapp)
+        .service(products::list)
+        .service(products::create)
+        .service(products::get)
+        .service(products::update)
+        .service(products::delete)
+        .service(catalog::import)
+        .service(catalog::feed_csv)
+        .service(webhooks::verify)
+        .service(webhooks::receive);
+    let document = openapi::ApiDocument::of(&api);
     cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(|e, _| {
             ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
@@ -55,26 +80,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
             }),
         )
         .app_data(web::Data::new(limits))
-        .route("/healthz", web::get().to(health::healthz))
-        .route("/openapi.json", web::get().to(openapi::openapi_json))
-        .service(
-            web::scope("/v1")
-                .route("/shops", web::post().to(shops::sign_up))
-                .route("/shop", web::get().to(shops::my_shop))
-                .route("/auth/login", web::post().to(shops::login))
-                .route("/users", web::post().to(shops::add_user))
-                .route("/users", web::get().to(shops::list_users))
-                .route("/products", web::get().to(products::list))
-                .route("/products", web::post().to(products::create))
-                .route("/products/{id}", web::get().to(products::get))
-                .route("/products/{id}", web::patch().to(products::update))
-                .route("/products/{id}", web::delete().to(products::delete))
-                .route("/catalog/import", web::post().to(catalog::import))
-                .route("/catalog/feed.csv", web::get().to(catalog::feed_csv))
-                .route("/shop/whatsapp", web::put().to(shops::put_whatsapp)),
-        )
-        .route("/webhooks/whatsapp", web::get().to(webhooks::verify))
-        .route("/webhooks/whatsapp", web::post().to(webhooks::receive))
+        .app_data(web::Data::new(document))
+        .service(api)
         .default_service(web::to(no_route));
 }
 

@@ -1,29 +1,15 @@
-use actix_web::HttpResponse;
+//! The API description: the info and security schemes here, the paths and
+//! schemas collected from the routes as `routes` registers them.
+
+use actix_web::get;
+use actix_web::{HttpResponse, web};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::OpenApiFactory;
 
-/// The API description, generated from the handlers' annotations.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "chatshop", description = "Sell inside WhatsApp chats and get paid by Pix."),
-    paths(
-        super::health::healthz,
-        super::shops::sign_up,
-        super::shops::login,
-        super::shops::my_shop,
-        super::shops::add_user,
-        super::shops::list_users,
-        super::products::list,
-        super::products::create,
-        super::products::get,
-        super::products::update,
-        super::products::delete,
-        super::catalog::import,
-        super::catalog::feed_csv,
-        super::shops::put_whatsapp,
-        super::webhooks::verify,
-        super::webhooks::receive,
-    ),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -39,6 +25,25 @@ impl Modify for BearerAuth {
     }
 }
 
-pub async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// The document served at `/openapi.json`, built once per worker.
+pub struct ApiDocument(utoipa::openapi::OpenApi);
+
+impl ApiDocument {
+    /// `ApiDoc` with the paths and schemas of `routes`; call it before the
+    /// routes are registered (it takes what they collected).
+    pub fn of(routes: &impl OpenApiFactory) -> ApiDocument {
+        let mut doc = ApiDoc::openapi();
+        doc.paths.merge(routes.paths());
+        let mut schemas = Vec::new();
+        routes.schemas(&mut schemas);
+        doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+        ApiDocument(doc)
+    }
+}
+
+/// This description: every route, its parameters, bodies, answers and auth.
+#[utoipa::path(tag = "service", responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json")))]
+#[get("/openapi.json")]
+pub async fn openapi_json(doc: web::Data<ApiDocument>) -> HttpResponse {
+    HttpResponse::Ok().json(&doc.0)
 }

@@ -1,11 +1,13 @@
 //! The catalogue's products.
 
+use super::Caller;
 use super::{ApiError, Page, with_db};
-use crate::auth::{Caller, Permission};
+use crate::auth::Permission;
 use crate::catalog::{Product, ProductChanges, ProductFields, ProductId, repo};
 use crate::db::Pool;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
+use actix_web::{delete, get, patch, post};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -19,8 +21,9 @@ pub struct ListQuery {
 }
 
 /// Lists the catalogue, a page at a time.
-#[utoipa::path(get, path = "/v1/products", tag = "catalog", security(("bearer" = [])), params(ListQuery),
-    responses((status = 200, body = Page<Product>)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, body = Page<Product>, description = "a page of the catalogue")))]
+#[get("/v1/products")]
 pub async fn list(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -41,9 +44,10 @@ pub async fn list(
 }
 
 /// Adds a product.
-#[utoipa::path(post, path = "/v1/products", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     request_body = crate::catalog::ProductInput,
-    responses((status = 201, body = Product), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = Product, description = "the new product (or the archived one with this SKU, back with these fields)"), (status = 409, description = "SKU taken"), (status = 422, description = "invalid field")))]
+#[post("/v1/products")]
 pub async fn create(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -56,8 +60,9 @@ pub async fn create(
 }
 
 /// One product.
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product), (status = 404)))]
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)")))]
+#[get("/v1/products/{id}")]
 pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let id = id.into_inner();
@@ -66,9 +71,10 @@ pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>
 }
 
 /// Changes some fields of a product; `null` clears an optional one.
-#[utoipa::path(patch, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
-    responses((status = 200, body = Product), (status = 404), (status = 422, description = "invalid field")))]
+    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"), (status = 422, description = "invalid field")))]
+#[patch("/v1/products/{id}")]
 pub async fn update(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -82,12 +88,14 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(product))
 }
 
-/// Removes a product from the catalogue.
-#[utoipa::path(delete, path = "/v1/products/{id}", tag = "catalog", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path)), responses((status = 204), (status = 404)))]
+/// Removes a product from the catalogue: it is archived, not erased, so past
+/// orders keep it; creating or importing its SKU again brings it back.
+#[utoipa::path(tag = "catalog", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path)), responses((status = 204, description = "archived: gone from the catalogue, kept for past orders"), (status = 404, description = "no such product (or it was deleted)")))]
+#[delete("/v1/products/{id}")]
 pub async fn delete(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let id = id.into_inner();
-    with_db(&pool, move |conn| Ok(repo::delete(conn, caller.shop_id, id)?)).await?;
+    with_db(&pool, move |conn| Ok(repo::archive(conn, caller.shop_id, id)?)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,13 +1,15 @@
 //! Sign-up, login, the shop, its users.
 
+use super::Caller;
 use super::{ApiError, with_db};
 use crate::auth::users::{self, NewUser, User};
-use crate::auth::{AuthError, Caller, JwtKeys, Permission, Role};
+use crate::auth::{AuthError, JwtKeys, Permission, Role};
 use crate::contact::Email;
 use crate::db::Pool;
 use crate::shops::{self, NewShop, Shop, SignUpDetails};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post, put};
 use serde::{Deserialize, Serialize};
 
 /// Who may open a shop: anyone (the embedded default), or only holders of
@@ -111,8 +113,9 @@ fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), Api
 }
 
 /// Opens a shop with its owner and returns the owner's token.
-#[utoipa::path(post, path = "/v1/shops", tag = "shops", request_body = SignUpRequest,
-    responses((status = 201, body = SignUpResponse), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
+#[utoipa::path(tag = "shops", request_body = SignUpRequest,
+    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
+#[post("/v1/shops")]
 pub async fn sign_up(
     req: HttpRequest,
     pool: web::Data<Pool>,
@@ -141,8 +144,9 @@ pub async fn sign_up(
 }
 
 /// Exchanges an e-mail and password for a token.
-#[utoipa::path(post, path = "/v1/auth/login", tag = "shops", request_body = Credentials,
-    responses((status = 200, body = TokenResponse), (status = 401, description = "wrong e-mail or password")))]
+#[utoipa::path(tag = "shops", request_body = Credentials,
+    responses((status = 200, body = TokenResponse, description = "a bearer token"), (status = 401, description = "wrong e-mail or password")))]
+#[post("/v1/auth/login")]
 pub async fn login(
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
@@ -157,7 +161,8 @@ pub async fn login(
 }
 
 /// The caller's shop.
-#[utoipa::path(get, path = "/v1/shop", tag = "shops", security(("bearer" = [])), responses((status = 200, body = Shop)))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Shop, description = "the caller's shop")))]
+#[get("/v1/shop")]
 pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Read)?;
     let shop = with_db(&pool, move |conn| Ok(shops::get(conn, caller.shop_id)?)).await?;
@@ -165,8 +170,9 @@ pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespon
 }
 
 /// Adds a `staff` or `accountant` user to the owner's shop.
-#[utoipa::path(post, path = "/v1/users", tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
-    responses((status = 201, body = User), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
+    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
+#[post("/v1/users")]
 pub async fn add_user(
     caller: Caller,
     pool: web::Data<Pool>,
@@ -181,7 +187,8 @@ pub async fn add_user(
 }
 
 /// The shop's users.
-#[utoipa::path(get, path = "/v1/users", tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>)))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>, description = "the shop's users")))]
+#[get("/v1/users")]
 pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let list = with_db(&pool, move |conn| Ok(users::list(conn, caller.shop_id)?)).await?;
@@ -206,9 +213,10 @@ pub struct WhatsAppRequest {
 }
 
 /// Connects the shop's WhatsApp number (the token is kept, never shown again).
-#[utoipa::path(put, path = "/v1/shop/whatsapp", tag = "shops", security(("bearer" = [])), request_body = WhatsAppRequest,
-    responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView), (status = 403, description = "not the owner"),
+#[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = WhatsAppRequest,
+    responses((status = 200, body = crate::shops::whatsapp::WhatsAppSettingsView, description = "the connection, without its token"), (status = 403, description = "not the owner"),
         (status = 409, description = "number connected to another shop")))]
+#[put("/v1/shop/whatsapp")]
 pub async fn put_whatsapp(
     caller: Caller,
     pool: web::Data<Pool>,

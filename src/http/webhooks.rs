@@ -6,6 +6,7 @@ use crate::db::Pool;
 use crate::jobs::Wake;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{get, post};
 use serde::Deserialize;
 
 /// The app's WhatsApp secrets, from the settings.
@@ -28,6 +29,7 @@ pub struct Handshake {
 /// Meta's subscription check: echoes the challenge when the token matches.
 #[utoipa::path(get, path = "/webhooks/whatsapp", tag = "whatsapp", params(Handshake),
     responses((status = 200, description = "the challenge, as text"), (status = 403, description = "wrong verify token")))]
+#[get("/webhooks/whatsapp")]
 pub async fn verify(app: web::Data<WhatsAppApp>, query: web::Query<Handshake>) -> Result<HttpResponse, ApiError> {
     let matches = match (&app.verify_token, &query.verify_token) {
         (Some(expected), Some(given)) => crate::auth::secrets_match(expected.as_bytes(), given.as_bytes()),
@@ -46,6 +48,7 @@ pub async fn verify(app: web::Data<WhatsAppApp>, query: web::Query<Handshake>) -
     request_body(content = String, content_type = "application/json", description = "Meta's webhook (object whatsapp_business_account)"),
     responses((status = 200, description = "acknowledged"), (status = 401, description = "unsigned or forged"),
         (status = 400, description = "not Meta's JSON"), (status = 413, description = "body too large")))]
+#[post("/webhooks/whatsapp")]
 pub async fn receive(
     req: HttpRequest,
     payload: web::Payload,

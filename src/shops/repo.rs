@@ -173,26 +173,43 @@ fn bounded_text(field: &'static str, text: &str, max: usize) -> Result<String, S
     }
 }
 
+#[derive(Insertable)]
+#[diesel(table_name = shops)]
+struct NewShopRow<'a> {
+    id: ShopId,
+    name: &'a str,
+    city: &'a str,
+    pix_key: &'a str,
+    pix_key_type: &'a str,
+    notify_email: Option<&'a Email>,
+    notify_whatsapp: Option<&'a PhoneNumber>,
+    language: &'a str,
+    pix_merchant_name: &'a str,
+    pix_merchant_city: &'a str,
+    created_at: chrono::NaiveDateTime,
+    updated_at: chrono::NaiveDateTime,
+}
+
 /// Creates the shop and its owner together: both or neither.
 pub fn create_with_owner(conn: &mut AnyConnection, shop: &NewShop, owner: &NewUser) -> Result<(Shop, User), ShopError> {
     crate::db::write_transaction(conn, |conn| {
         let id = ShopId::new();
         let now = crate::db::now();
         diesel::insert_into(shops::table)
-            .values((
-                shops::id.eq(id.to_string()),
-                shops::name.eq(&shop.name),
-                shops::city.eq(&shop.city),
-                shops::pix_key.eq(shop.pix_key.as_str()),
-                shops::pix_key_type.eq(shop.pix_key.key_type().as_str()),
-                shops::notify_email.eq(shop.notify.email.as_ref().map(Email::as_str)),
-                shops::notify_whatsapp.eq(shop.notify.whatsapp.as_ref().map(PhoneNumber::as_str)),
-                shops::language.eq(shop.language),
-                shops::pix_merchant_name.eq(&shop.pix_merchant_name),
-                shops::pix_merchant_city.eq(&shop.pix_merchant_city),
-                shops::created_at.eq(now),
-                shops::updated_at.eq(now),
-            ))
+            .values(NewShopRow {
+                id,
+                name: &shop.name,
+                city: &shop.city,
+                pix_key: shop.pix_key.as_str(),
+                pix_key_type: shop.pix_key.key_type().as_str(),
+                notify_email: shop.notify.email.as_ref(),
+                notify_whatsapp: shop.notify.whatsapp.as_ref(),
+                language: shop.language,
+                pix_merchant_name: &shop.pix_merchant_name,
+                pix_merchant_city: &shop.pix_merchant_city,
+                created_at: now,
+                updated_at: now,
+            })
             .execute(conn)?;
         let user = users::insert(conn, id, owner)?;
         let created = get(conn, id)?;
@@ -200,52 +217,36 @@ pub fn create_with_owner(conn: &mut AnyConnection, shop: &NewShop, owner: &NewUs
     })
 }
 
-type ShopRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    chrono::NaiveDateTime,
-    (Option<String>, Option<String>),
-);
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = shops)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ShopRow {
+    id: ShopId,
+    name: String,
+    city: String,
+    pix_key: String,
+    pix_key_type: String,
+    notify_email: Option<Email>,
+    notify_whatsapp: Option<PhoneNumber>,
+    language: String,
+    created_at: chrono::NaiveDateTime,
+    pix_merchant_name: Option<String>,
+    pix_merchant_city: Option<String>,
+}
 
 pub fn get(conn: &mut AnyConnection, id: ShopId) -> Result<Shop, ShopError> {
-    let row: ShopRow = shops::table
-        .find(id.to_string())
-        .select((
-            shops::id,
-            shops::name,
-            shops::city,
-            shops::pix_key,
-            shops::pix_key_type,
-            shops::notify_email,
-            shops::notify_whatsapp,
-            shops::language,
-            shops::created_at,
-            (shops::pix_merchant_name, shops::pix_merchant_city),
-        ))
-        .first(conn)
-        .optional()?
-        .ok_or(ShopError::NotFound)?;
-    let (_, name, city, key, key_type, email, whatsapp, language, created_at, (merchant_name, merchant_city)) = row;
+    let row = shops::table.find(id).select(ShopRow::as_select()).first(conn).optional()?.ok_or(ShopError::NotFound)?;
     // Shops made before these columns existed get the derived form.
-    let merchant_name = merchant_name.unwrap_or_else(|| transliterate(&name, true).unwrap_or_default());
-    let merchant_city = merchant_city.unwrap_or_else(|| transliterate(&city, true).unwrap_or_default());
+    let merchant_name = row.pix_merchant_name.unwrap_or_else(|| transliterate(&row.name, true).unwrap_or_default());
+    let merchant_city = row.pix_merchant_city.unwrap_or_else(|| transliterate(&row.city, true).unwrap_or_default());
     Ok(Shop {
-        id,
-        name,
-        city,
-        pix: ShopPix { key, key_type, merchant_name, merchant_city },
-        notify: ShopContacts {
-            email: email.and_then(|e| Email::parse(&e).ok()),
-            whatsapp: whatsapp.and_then(|p| PhoneNumber::parse(&p).ok()),
-        },
-        language,
-        created_at,
+        id: row.id,
+        name: row.name,
+        city: row.city,
+        pix: ShopPix { key: row.pix_key, key_type: row.pix_key_type, merchant_name, merchant_city },
+        notify: ShopContacts { email: row.notify_email, whatsapp: row.notify_whatsapp },
+        language: row.language,
+        created_at: row.created_at,
     })
 }
 

@@ -125,7 +125,7 @@ pub fn save(
     shop: ShopId,
     settings: &WhatsAppSettings,
 ) -> Result<WhatsAppSettingsView, ShopError> {
-    let updated = diesel::update(shops::table.find(shop.to_string()))
+    let updated = diesel::update(shops::table.find(shop))
         .set((
             shops::wa_phone_number_id.eq(&settings.phone_number_id),
             shops::wa_access_token.eq(&settings.access_token),
@@ -150,48 +150,48 @@ pub fn save(
     }
 }
 
-type ChatShopRow =
-    (String, String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
-
-fn into_chat_shop(row: ChatShopRow) -> Option<ChatShop> {
-    let (id, name, language, phone_number_id, access_token, catalog_id, template_name, template_language) = row;
-    Some(ChatShop {
-        id: id.parse().ok()?,
-        name,
-        language,
-        phone_number_id,
-        access_token,
-        catalog_id,
-        template: template_name.zip(template_language).map(|(name, language)| Template { name, language }),
-    })
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = shops)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+struct ChatShopRow {
+    id: ShopId,
+    name: String,
+    language: String,
+    wa_phone_number_id: Option<String>,
+    wa_access_token: Option<String>,
+    wa_catalog_id: Option<String>,
+    wa_template_name: Option<String>,
+    wa_template_language: Option<String>,
 }
 
-macro_rules! chat_shop_columns {
-    () => {
-        (
-            shops::id,
-            shops::name,
-            shops::language,
-            shops::wa_phone_number_id,
-            shops::wa_access_token,
-            shops::wa_catalog_id,
-            shops::wa_template_name,
-            shops::wa_template_language,
-        )
-    };
+impl From<ChatShopRow> for ChatShop {
+    fn from(row: ChatShopRow) -> ChatShop {
+        ChatShop {
+            id: row.id,
+            name: row.name,
+            language: row.language,
+            phone_number_id: row.wa_phone_number_id,
+            access_token: row.wa_access_token,
+            catalog_id: row.wa_catalog_id,
+            template: row
+                .wa_template_name
+                .zip(row.wa_template_language)
+                .map(|(name, language)| Template { name, language }),
+        }
+    }
 }
 
 /// The shop a webhook's `metadata.phone_number_id` belongs to.
 pub fn find_by_phone_number_id(conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<ChatShop>, ShopError> {
     let row = shops::table
         .filter(shops::wa_phone_number_id.eq(phone_number_id))
-        .select(chat_shop_columns!())
-        .first::<ChatShopRow>(conn)
+        .select(ChatShopRow::as_select())
+        .first(conn)
         .optional()?;
-    Ok(row.and_then(into_chat_shop))
+    Ok(row.map(ChatShop::from))
 }
 
 pub fn chat_shop(conn: &mut AnyConnection, shop: ShopId) -> Result<ChatShop, ShopError> {
-    let row = shops::table.find(shop.to_string()).select(chat_shop_columns!()).first::<ChatShopRow>(conn).optional()?;
-    row.and_then(into_chat_shop).ok_or(ShopError::NotFound)
+    let row = shops::table.find(shop).select(ChatShopRow::as_select()).first(conn).optional()?;
+    row.map(ChatShop::from).ok_or(ShopError::NotFound)
 }

@@ -35,11 +35,33 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/v1/shop/whatsapp", "put"),
         ("/webhooks/whatsapp", "get"),
         ("/webhooks/whatsapp", "post"),
+        ("/openapi.json", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");
     }
     assert!(spec["components"]["schemas"]["Product"].is_object());
+
+    // Routes and descriptions come from one registration: every described
+    // operation is served (answers anything but `no_route`), and each one
+    // says what it answers.
+    let mut operations = 0;
+    for (path, item) in paths {
+        let url = app.url(&path.replace("{id}", &uuid::Uuid::now_v7().to_string()));
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()) else { continue };
+            let responses = operation["responses"].as_object().filter(|r| !r.is_empty());
+            let described = |r: &Value| r["description"].as_str().is_some_and(|d| !d.is_empty());
+            assert!(responses.is_some_and(|r| r.values().all(described)), "{method} {path}: responses undescribed");
+            let response = app.client.request(method.clone(), &url).send().await.unwrap();
+            if response.status() == 404 {
+                let body: Value = response.json().await.unwrap_or_default();
+                assert_ne!(body["code"], "no_route", "{method} {path} is described but not served");
+            }
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, expected.len(), "described operations beyond the expected list");
 }
 on_both_databases!(openapi_lists_every_route);
 

@@ -5,6 +5,7 @@ mod helpers;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod archive;
 mod auth;
 mod catalog_import;
 mod health;
@@ -12,5 +13,6 @@ mod isolation;
 mod jobs;
 mod outbox_migration;
 mod products;
+mod races;
 mod whatsapp;
 mod whatsapp_faults;

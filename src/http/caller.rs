@@ -1,14 +1,16 @@
-use super::{AuthError, JwtKeys, Permission, Role};
-use crate::shops::ShopId;
+//! Who is calling: the bearer token checked once, here, for every route.
+
+use super::ApiError;
+use crate::auth::{AuthError, JwtKeys, Permission, Role};
+use crate::ids::{ShopId, UserId};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use std::future::{Ready, ready};
-use uuid::Uuid;
 
 /// The authenticated caller of a route: who, for which shop, in which role.
 /// Every shop-scoped query takes its `ShopId` from here, never from the request.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub shop_id: ShopId,
     pub role: Role,
 }
@@ -26,7 +28,7 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
 }
 
 impl FromRequest for Caller {
-    type Error = crate::http::ApiError;
+    type Error = ApiError;
     type Future = Ready<Result<Caller, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
