@@ -47,6 +47,7 @@ async fn measure(label: &str, url: &str) {
     let app = Application::build(&config(url)).expect("app");
     let base = format!("http://{}", app.address);
     let pool = app.pool.clone();
+    let keyring = app.services.keyring.clone();
     tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::new();
     let shop: Value = client
@@ -67,7 +68,8 @@ async fn measure(label: &str, url: &str) {
     let shop_id = shop["shop"]["id"].as_str().expect("shop id").parse().expect("uuid");
     let settings =
         chatshop::shops::whatsapp::WhatsAppSettings::parse(PHONE_NUMBER_ID, "token", None, None).expect("settings");
-    chatshop::shops::whatsapp::save(&mut pool.get().expect("connection"), shop_id, &settings).expect("connect");
+    chatshop::shops::whatsapp::save(&mut pool.get().expect("connection"), &keyring, shop_id, &settings)
+        .expect("connect");
 
     let mut times = Vec::new();
     for n in 0..BATCHES {

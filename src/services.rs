@@ -46,6 +46,9 @@ impl WhatsAppDeps for Services {
     fn graph(&self) -> &GraphClient {
         &self.graph
     }
+    fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
 }
 
 impl MailDeps for Services {

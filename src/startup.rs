@@ -23,6 +23,8 @@ pub enum StartupError {
     Demo(#[from] demo::DemoError),
     #[error(transparent)]
     Mail(#[from] crate::channels::email::MailError),
+    #[error("shop secrets: {0}")]
+    Secrets(crate::shops::ShopError),
     #[error("CHATSHOP_SECRET_KEY: {0}")]
     SecretKey(crate::crypto::CryptoError),
     #[error(
@@ -90,6 +92,16 @@ fn jwt_secret(config: &Config, pool: &Pool) -> Result<String, StartupError> {
     Ok(db::instance_settings::get_or_insert(&mut conn, "jwt_secret", generate)?)
 }
 
+/// Secrets stored before they were sealed are sealed now, before anything reads them.
+fn seal_plaintext_secrets(services: &Services) -> Result<(), StartupError> {
+    let mut conn = services.pool.get().map_err(db::DbError::from)?;
+    let sealed = crate::shops::secrets::reseal(&mut conn, &services.keyring, false).map_err(StartupError::Secrets)?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed shop secrets that were stored in plaintext");
+    }
+    Ok(())
+}
+
 impl Application {
     pub fn build(config: &Config) -> Result<Application, StartupError> {
         Application::build_with_clock(config, Clock::system())
@@ -124,7 +136,9 @@ impl Application {
         if config.run_worker {
             jobs.spawn();
         }
+        seal_plaintext_secrets(&services)?;
         let graph = web::Data::new(services.graph.clone());
+        let services_data = web::Data::from(services.clone());
         let wake = web::Data::new(jobs.wake());
         let mut server = HttpServer::new(move || {
             App::new()
@@ -149,6 +163,7 @@ impl Application {
                 .app_data(whatsapp.clone())
                 .app_data(wake.clone())
                 .app_data(graph.clone())
+                .app_data(services_data.clone())
                 .configure(|cfg| http::routes(cfg, limits))
         })
         .listen(listener)

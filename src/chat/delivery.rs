@@ -24,6 +24,8 @@ const PAIR_PAUSE: chrono::TimeDelta = chrono::TimeDelta::seconds(6);
 /// What sending WhatsApp messages needs from the running service.
 pub trait WhatsAppDeps: Send + Sync + 'static {
     fn graph(&self) -> &GraphClient;
+    /// Opens the shop's sealed access token.
+    fn keyring(&self) -> &crate::crypto::Keyring;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,7 +89,11 @@ impl<C: WhatsAppDeps> Job<C> for SendWhatsApp {
         match loaded {
             Err(error) => Outcome::retry(error),
             Ok(None) => Outcome::lost(),
-            Ok(Some((shop, customer))) => self.send(context.graph(), &run, &shop, customer.as_ref()).await,
+            Ok(Some((shop, customer))) => match shop.access_token(context.keyring()) {
+                Ok(token) => self.send(context.graph(), &run, &shop, token, customer.as_ref()).await,
+                // The key that sealed it is not this process's: no retry helps.
+                Err(error) => Outcome::dead(error.to_string()),
+            },
         }
     }
 
@@ -113,13 +119,20 @@ fn load(job: &SendWhatsApp, run: &JobRun) -> Result<Option<(ChatShop, Option<Cus
 }
 
 impl SendWhatsApp {
-    async fn send(&self, graph: &GraphClient, run: &JobRun, shop: &ChatShop, customer: Option<&Customer>) -> Outcome {
+    async fn send(
+        &self,
+        graph: &GraphClient,
+        run: &JobRun,
+        shop: &ChatShop,
+        token: Option<crate::crypto::Secret>,
+        customer: Option<&Customer>,
+    ) -> Outcome {
         let message_id = self.chat_message_id;
         let opted_out = customer.is_some_and(|c| c.opted_out);
         if opted_out && !self.reply {
             return Outcome::done().with(move |conn| set_state(conn, message_id, OutboundState::NotSentOptedOut));
         }
-        let (Some(phone_number_id), Some(token)) = (&shop.phone_number_id, &shop.access_token) else {
+        let (Some(phone_number_id), Some(token)) = (&shop.phone_number_id, token.as_ref().map(|t| t.expose())) else {
             // No WhatsApp connection: the local chat reads the stored message.
             return Outcome::done().with(move |conn| set_state(conn, message_id, OutboundState::Local));
         };

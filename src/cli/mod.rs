@@ -4,6 +4,7 @@ mod catalog;
 mod chat;
 mod jobs;
 mod pix;
+mod secrets;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -43,6 +44,9 @@ enum Command {
     /// The background jobs queue: list (dead ones by default), retry.
     #[command(subcommand)]
     Jobs(jobs::JobsCommand),
+    /// Shop secrets at rest: `rotate` re-seals them with the current key.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
     /// Pix BR Codes: encode, decode, QR.
     #[command(subcommand)]
     Pix(pix::PixCommand),
@@ -62,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Catalog(command) => catalog::run(chatshop_config()?, command),
         Command::Chat { shop, customer, name } => chat::run(chatshop_config()?, shop, customer, name),
         Command::Jobs(command) => jobs::run(chatshop_config()?, command),
+        Command::Secrets(command) => secrets::run(chatshop_config()?, command),
     }
 }
 

@@ -81,6 +81,7 @@ fn shop(e: &ShopError) -> Described {
         }
         ShopError::WhatsAppUnreachable(_) => (StatusCode::BAD_GATEWAY, "whatsapp_unreachable", none()),
         ShopError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+        ShopError::Secret(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
         ShopError::Auth(e) => auth(e),
         ShopError::Db(e) => database(e),
     }

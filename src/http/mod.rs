@@ -29,12 +29,12 @@ pub struct BodyLimits {
 }
 
 /// Runs domain code on a pooled connection off the async threads.
-pub async fn with_db<T, F>(pool: &web::Data<Pool>, work: F) -> Result<T, ApiError>
+pub async fn with_db<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce(&mut AnyConnection) -> Result<T, ApiError> + Send + 'static,
 {
-    let pool = pool.clone();
+    let pool: Pool = pool.clone();
     web::block(move || {
         let mut conn = pool.get().map_err(crate::db::DbError::from)?;
         work(&mut conn)

@@ -219,8 +219,7 @@ pub struct WhatsAppRequest {
 #[put("/v1/shop/whatsapp")]
 pub async fn put_whatsapp(
     caller: Caller,
-    pool: web::Data<Pool>,
-    graph: web::Data<crate::channels::whatsapp::graph::GraphClient>,
+    services: web::Data<crate::services::Services>,
     body: web::Json<WhatsAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
@@ -231,7 +230,11 @@ pub async fn put_whatsapp(
         body.catalog_id.as_deref(),
         body.template.as_ref().map(|t| (t.name.as_str(), t.language.as_str())),
     )?;
-    crate::shops::whatsapp::verify_with_meta(&graph, &settings).await?;
-    let view = with_db(&pool, move |conn| Ok(crate::shops::whatsapp::save(conn, caller.shop_id, &settings)?)).await?;
+    crate::shops::whatsapp::verify_with_meta(&services.graph, &settings).await?;
+    let keyring = services.keyring.clone();
+    let view = with_db(&services.pool, move |conn| {
+        Ok(crate::shops::whatsapp::save(conn, &keyring, caller.shop_id, &settings)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(view))
 }

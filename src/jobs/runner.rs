@@ -318,6 +318,9 @@ fn record(
         if let Some(effects) = &ran.outcome.effects {
             run_effects(effects, conn)?;
         }
+        if status == JobStatus::Queued {
+            tracing::info!(job = %id, kind, attempt, error = error.unwrap_or_default(), ?run_at, "job will run again");
+        }
         if status == JobStatus::Dead {
             let error = error.unwrap_or_default();
             tracing::warn!(job = %id, kind, attempt, %error, "job is dead");

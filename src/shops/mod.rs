@@ -1,6 +1,7 @@
 //! Shops: sign-up (a shop with its owner) and the shop's own settings.
 
 mod repo;
+pub mod secrets;
 pub mod whatsapp;
 
 pub use crate::ids::ShopId;

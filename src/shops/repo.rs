@@ -27,6 +27,9 @@ pub enum ShopError {
     PhoneNumberTaken,
     #[error("no such shop")]
     NotFound,
+    /// A stored secret that does not open: a lost or wrong CHATSHOP_SECRET_KEY.
+    #[error("a stored shop secret cannot be opened: {0}")]
+    Secret(String),
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]

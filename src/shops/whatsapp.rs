@@ -36,7 +36,8 @@ pub struct ChatShop {
     pub name: String,
     pub language: String,
     pub phone_number_id: Option<String>,
-    pub access_token: Option<String>,
+    /// Sealed; `access_token` opens it where a message is sent.
+    sealed_access_token: Option<String>,
     pub catalog_id: Option<String>,
     pub template: Option<Template>,
 }
@@ -120,15 +121,18 @@ pub async fn verify_with_meta(
     }
 }
 
+/// Stores the connection, its token sealed (see `secrets`).
 pub fn save(
     conn: &mut AnyConnection,
+    keyring: &crate::crypto::Keyring,
     shop: ShopId,
     settings: &WhatsAppSettings,
 ) -> Result<WhatsAppSettingsView, ShopError> {
+    let sealed_token = super::secrets::seal_access_token(keyring, shop, &settings.access_token);
     let updated = diesel::update(shops::table.find(shop))
         .set((
             shops::wa_phone_number_id.eq(&settings.phone_number_id),
-            shops::wa_access_token.eq(&settings.access_token),
+            shops::wa_access_token.eq(&sealed_token),
             shops::wa_catalog_id.eq(&settings.catalog_id),
             shops::wa_template_name.eq(settings.template.as_ref().map(|t| &t.name)),
             shops::wa_template_language.eq(settings.template.as_ref().map(|t| &t.language)),
@@ -171,13 +175,23 @@ impl From<ChatShopRow> for ChatShop {
             name: row.name,
             language: row.language,
             phone_number_id: row.wa_phone_number_id,
-            access_token: row.wa_access_token,
+            sealed_access_token: row.wa_access_token,
             catalog_id: row.wa_catalog_id,
             template: row
                 .wa_template_name
                 .zip(row.wa_template_language)
                 .map(|(name, language)| Template { name, language }),
         }
+    }
+}
+
+impl ChatShop {
+    /// The WhatsApp access token, opened; None when no number is connected.
+    pub fn access_token(&self, keyring: &crate::crypto::Keyring) -> Result<Option<crate::crypto::Secret>, ShopError> {
+        self.sealed_access_token
+            .as_deref()
+            .map(|sealed| super::secrets::open_access_token(keyring, self.id, sealed))
+            .transpose()
     }
 }
 
