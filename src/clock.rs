@@ -57,3 +57,36 @@ mod tests {
         assert_eq!(clock.now(), start + TimeDelta::minutes(30));
     }
 }
+
+/// Timestamps at the API's edge: RFC 3339 in UTC with milliseconds and an
+/// offset (`2026-11-22T18:26:13.085Z`), as the OpenAPI description says; the
+/// database keeps UTC without one. Use with `#[serde(with = "crate::clock::rfc3339")]`
+/// and `#[schema(value_type = String, format = DateTime)]`.
+pub mod rfc3339 {
+    use chrono::{NaiveDateTime, SecondsFormat};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn format(at: &NaiveDateTime) -> String {
+        at.and_utc().to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    pub fn serialize<S: Serializer>(at: &NaiveDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&format(at))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDateTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        chrono::DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.naive_utc())
+            .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 timestamp: {e}")))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn timestamps_carry_milliseconds_and_an_offset() {
+            let at = chrono::DateTime::from_timestamp_micros(1_795_371_973_085_123).map(|t| t.naive_utc()).unwrap();
+            assert_eq!(super::format(&at), "2026-11-22T18:26:13.085Z");
+        }
+    }
+}

@@ -34,7 +34,11 @@ pub struct Product {
     pub item_group_id: Option<String>,
     pub size: Option<String>,
     pub color: Option<String>,
+    #[serde(with = "crate::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-22T18:26:13.085Z")]
     pub created_at: chrono::NaiveDateTime,
+    #[serde(with = "crate::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-22T18:26:13.085Z")]
     pub updated_at: chrono::NaiveDateTime,
 }
 

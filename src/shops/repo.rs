@@ -68,6 +68,8 @@ pub struct Shop {
     pub pix: ShopPix,
     pub notify: ShopContacts,
     pub language: String,
+    #[serde(with = "crate::clock::rfc3339")]
+    #[schema(value_type = String, format = DateTime, example = "2026-11-22T18:26:13.085Z")]
     pub created_at: chrono::NaiveDateTime,
 }
 

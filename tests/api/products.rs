@@ -129,3 +129,14 @@ async fn oversized_json_bodies_are_refused(app: TestApp) {
     assert_problem(app.post("/v1/products", &shop.token, &huge).await, 413, "body_too_large").await;
 }
 on_both_databases!(oversized_json_bodies_are_refused);
+
+async fn timestamps_are_rfc3339_with_an_offset(app: TestApp) {
+    let shop = app.sign_up("Padaria", "dono@padaria.com.br").await;
+    let product = app.create_product(&shop.token, "BOLO", "Bolo", "10.00").await;
+    let me: Value = app.get("/v1/shop", &shop.token).await.json().await.unwrap();
+    for stamp in [&product["created_at"], &product["updated_at"], &me["created_at"]] {
+        let text = stamp.as_str().unwrap_or_default();
+        assert!(chrono::DateTime::parse_from_rfc3339(text).is_ok() && text.ends_with('Z'), "{stamp}");
+    }
+}
+on_both_databases!(timestamps_are_rfc3339_with_an_offset);
