@@ -128,13 +128,30 @@ fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     error.into()
 }
 
+/// A path the API has, with a method it does not: 405 and `Allow`; else 404.
 async fn no_route(req: HttpRequest) -> HttpResponse {
-    problem(
-        StatusCode::NOT_FOUND,
-        "no_route",
-        &format!("no route for {} {}", req.method(), req.path()),
-        Default::default(),
-    )
+    let allowed = req.app_data::<web::Data<openapi::ApiDocument>>().map(|doc| doc.methods_for(req.path()));
+    match allowed {
+        Some(methods) if !methods.is_empty() => {
+            let allow = methods.join(", ");
+            let mut response = problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                &format!("{} is not allowed on {}; use {allow}", req.method(), req.path()),
+                Default::default(),
+            );
+            if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+                response.headers_mut().insert(actix_web::http::header::ALLOW, value);
+            }
+            response
+        }
+        _ => problem(
+            StatusCode::NOT_FOUND,
+            "no_route",
+            &format!("no route for {} {}", req.method(), req.path()),
+            Default::default(),
+        ),
+    }
 }
 
 /// A cursor-paginated list, as every list route answers.

@@ -41,6 +41,34 @@ impl ApiDocument {
     }
 }
 
+impl ApiDocument {
+    /// The methods documented for a concrete path (`/v1/products/0192…`
+    /// matches `/v1/products/{id}`): what a 405's `Allow` lists.
+    pub fn methods_for(&self, path: &str) -> Vec<&'static str> {
+        let wanted: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let mut methods = Vec::new();
+        for (template, item) in &self.0.paths.paths {
+            let pattern: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+            let matches = pattern.len() == wanted.len()
+                && pattern.iter().zip(&wanted).all(|(p, w)| p == w || (p.starts_with('{') && !w.is_empty()));
+            if !matches {
+                continue;
+            }
+            let documented = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            methods.extend(documented.iter().filter(|(_, op)| op.is_some()).map(|(name, _)| *name));
+        }
+        methods.sort_unstable();
+        methods.dedup();
+        methods
+    }
+}
+
 /// This description: every route, its parameters, bodies, answers and auth.
 #[utoipa::path(tag = "service", responses((status = 200, description = "the OpenAPI 3.1 document", content_type = "application/json")))]
 #[get("/openapi.json")]

@@ -54,9 +54,10 @@ async fn openapi_lists_every_route(app: TestApp) {
             let described = |r: &Value| r["description"].as_str().is_some_and(|d| !d.is_empty());
             assert!(responses.is_some_and(|r| r.values().all(described)), "{method} {path}: responses undescribed");
             let response = app.client.request(method.clone(), &url).send().await.unwrap();
-            if response.status() == 404 {
+            if matches!(response.status().as_u16(), 404 | 405) {
                 let body: Value = response.json().await.unwrap_or_default();
                 assert_ne!(body["code"], "no_route", "{method} {path} is described but not served");
+                assert_ne!(body["code"], "method_not_allowed", "{method} {path} is described but not served");
             }
             operations += 1;
         }
@@ -70,3 +71,15 @@ async fn unknown_routes_are_problems(app: TestApp) {
     assert_problem(response, 404, "no_route").await;
 }
 on_both_databases!(unknown_routes_are_problems);
+
+async fn a_method_a_path_does_not_have_is_405_with_allow(app: TestApp) {
+    let product = format!("/v1/products/{}", uuid::Uuid::now_v7());
+    let response = app.client.put(app.url(&product)).send().await.unwrap();
+    let allow = response.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert_eq!(allow, "DELETE, GET, PATCH");
+    assert_problem(response, 405, "method_not_allowed").await;
+    let response = app.client.delete(app.url("/v1/products")).send().await.unwrap();
+    assert_eq!(response.headers().get("allow").and_then(|v| v.to_str().ok()), Some("GET, POST"));
+    assert_problem(response, 405, "method_not_allowed").await;
+}
+on_both_databases!(a_method_a_path_does_not_have_is_405_with_allow);
