@@ -32,7 +32,7 @@ fn print_banner(config: &Config, app: &Application) {
         }
         crate::startup::KeySource::Setting => println!("  secrets:  sealed with CHATSHOP_SECRET_KEY"),
     }
-    println!("  API:      {url}/openapi.json   health: {url}/healthz");
+    println!("  API:      {url}/docs (interactive)   {url}/openapi.json   health: {url}/healthz");
     println!("  sign up:  curl -X POST {url}/v1/shops -H 'content-type: application/json' \\");
     println!(
         "              -d '{{\"name\":\"Minha Loja\",\"city\":\"Recife\",\"owner\":{{\"email\":\"eu@example.com\",\"password\":\"uma senha longa\"}},\"pix\":{{\"key\":\"eu@example.com\",\"key_type\":\"email\"}}}}'"

@@ -81,6 +81,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         )
         .app_data(web::Data::new(limits))
         .app_data(web::Data::new(document))
+        // The interactive page over /openapi.json, its assets in the binary;
+        // before the API's catch-all scope.
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
+        )
+        .route(
+            "/docs",
+            web::get()
+                .to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+        )
         .service(api)
         .default_service(web::to(no_route));
 }

@@ -83,3 +83,18 @@ async fn a_method_a_path_does_not_have_is_405_with_allow(app: TestApp) {
     assert_problem(response, 405, "method_not_allowed").await;
 }
 on_both_databases!(a_method_a_path_does_not_have_is_405_with_allow);
+
+async fn the_docs_page_works_offline(app: TestApp) {
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(!html.contains("https://"), "no asset from the network: {html}");
+    let config = app.client.get(app.url("/docs/swagger-initializer.js")).send().await.unwrap().text().await.unwrap();
+    assert!(config.contains("/openapi.json"), "{config}");
+    let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    assert_eq!(bundle.status(), 200, "the script is served from the binary");
+    let redirect = app.client.get(app.url("/docs")).send().await.unwrap();
+    assert_eq!(redirect.status(), 308);
+}
+on_both_databases!(the_docs_page_works_offline);
