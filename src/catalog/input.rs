@@ -6,8 +6,10 @@ use super::{Availability, CatalogError, Condition, Product, Sku};
 use crate::money::Money;
 use serde::{Deserialize, Deserializer};
 
-/// A product as a client sends it to create one.
+/// A product as a client sends it to create one. An unknown field is
+/// refused rather than ignored (a misspelt field would change nothing).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProductInput {
     pub retailer_id: String,
     pub name: String,
@@ -42,6 +44,7 @@ pub struct ProductInput {
 /// A partial change: a missing field stays as it is; `null` clears a field
 /// that may be empty.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProductChanges {
     pub retailer_id: Option<String>,
     pub name: Option<String>,

@@ -36,8 +36,76 @@ impl ApiDocument {
         doc.paths.merge(routes.paths());
         let mut schemas = Vec::new();
         routes.schemas(&mut schemas);
-        doc.components.get_or_insert_with(Default::default).schemas.extend(schemas);
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.schemas.extend(schemas);
+        components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());
+        document_error_answers(&mut doc);
         ApiDocument(doc)
+    }
+}
+
+/// An RFC 9457 problem, as every error answers (`application/problem+json`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Problem {
+    /// `https://chatshop.dev/problems/{code}`
+    r#type: String,
+    title: String,
+    status: u16,
+    /// Stable, for programs: `not_found`, `invalid_field`, …
+    code: String,
+    detail: String,
+    /// The request field at fault, when one is.
+    field: Option<String>,
+}
+
+/// The error answers every operation can give, by what it takes: a bearer
+/// token (401), a body (400, 413, 415, 422), a path id (404), a query (400),
+/// and the server's own trouble (500, 503). Each error, documented here or by
+/// the handler, is a problem.
+fn document_error_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let operations = [&mut item.get, &mut item.post, &mut item.put, &mut item.patch, &mut item.delete];
+        for operation in operations.into_iter().flatten() {
+            let mut codes: Vec<(&str, &str)> = vec![
+                ("500", "the server failed; nothing was changed"),
+                ("503", "the database is unavailable; try again"),
+            ];
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                codes.push(("401", "no valid bearer token"));
+            }
+            if operation.request_body.is_some() {
+                codes.extend([
+                    ("400", "the body is not valid JSON"),
+                    ("413", "the body is too large"),
+                    ("415", "the content type is not the one expected"),
+                    ("422", "a field is invalid (`field` names it)"),
+                ]);
+            }
+            if path.contains('{') {
+                codes.push(("404", "no such resource"));
+            }
+            let has_query = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Query));
+            if has_query {
+                codes.push(("400", "a query parameter is invalid"));
+            }
+            let responses = &mut operation.responses.responses;
+            for (code, description) in codes {
+                responses.entry(code.into()).or_insert_with(|| ResponseBuilder::new().description(description).into());
+            }
+            for (code, response) in responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (code.starts_with('4') || code.starts_with('5'), response) {
+                    response.content.entry("application/problem+json".into()).or_insert_with(|| problem.clone().into());
+                }
+            }
+        }
     }
 }
 

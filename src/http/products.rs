@@ -13,8 +13,10 @@ use serde::Deserialize;
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct ListQuery {
     /// At most 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(format = Uuid)]
     pub cursor: Option<String>,
     /// Part of a name or SKU; accents and case do not matter.
     pub q: Option<String>,

@@ -140,3 +140,19 @@ async fn timestamps_are_rfc3339_with_an_offset(app: TestApp) {
     }
 }
 on_both_databases!(timestamps_are_rfc3339_with_an_offset);
+
+async fn an_unknown_field_is_refused_not_ignored(app: TestApp) {
+    let shop = app.sign_up("Padaria", "dono@padaria.com.br").await;
+    let product = app.create_product(&shop.token, "BOLO", "Bolo", "10.00").await;
+    let path = format!("/v1/products/{}", product["id"].as_str().unwrap());
+    let problem = assert_problem(app.patch(&path, &shop.token, &json!({"size": "M"})).await, 422, "invalid_body").await;
+    assert!(problem["detail"].as_str().unwrap().contains("size"), "{problem}");
+    let misspelt = json!({"retailer_id": "PAO", "name": "Pão", "price": "1.00", "stok": 3});
+    assert_problem(app.post("/v1/products", &shop.token, &misspelt).await, 422, "invalid_body").await;
+    let spec: Value = app.client.get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for schema in ["ProductInput", "ProductChanges"] {
+        assert_eq!(spec["components"]["schemas"][schema]["additionalProperties"], false, "{schema}");
+    }
+    assert!(spec["components"]["schemas"]["Availability"]["enum"].as_array().unwrap().contains(&json!("in stock")));
+}
+on_both_databases!(an_unknown_field_is_refused_not_ignored);
