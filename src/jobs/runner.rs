@@ -2,7 +2,7 @@
 //! `run_until_idle` for tests and commands.
 
 use super::store::{self, JobRecord, Settlement};
-use super::{Effects, Job, JobRun, JobStatus, Next, Outcome, RetryPolicy};
+use super::{Job, JobRun, JobStatus, Next, Outcome, RetryPolicy};
 use crate::clock::Clock;
 use crate::db::{AnyConnection, Pool};
 use chrono::TimeDelta;
@@ -316,7 +316,7 @@ fn record(
             return Ok(());
         }
         if let Some(effects) = &ran.outcome.effects {
-            run_effects(effects, conn)?;
+            effects(conn)?;
         }
         if status == JobStatus::Queued {
             tracing::info!(job = %id, kind, attempt, error = error.unwrap_or_default(), ?run_at, "job will run again");
@@ -330,8 +330,4 @@ fn record(
         }
         Ok(())
     })
-}
-
-fn run_effects(effects: &Effects, conn: &mut AnyConnection) -> diesel::QueryResult<()> {
-    effects(conn)
 }

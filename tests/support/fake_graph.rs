@@ -4,13 +4,13 @@
 //! let fake = FakeGraph::start().await;
 //! fake.fail_next(400, 131047, "Re-engagement message");
 //! // point the app at fake.url() (WHATSAPP_GRAPH_URL) ...
-//! let reqs = fake.wait_for_requests(1, Duration::from_secs(5)).await;
+//! // run the app's jobs to idle, then:
+//! let reqs = fake.requests();
 //! ```
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
 
 use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
@@ -109,24 +109,6 @@ impl FakeGraph {
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
-    }
-
-    /// Waits until at least `n` requests arrived; panics with what did arrive after `timeout`.
-    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<RecordedRequest> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let requests = self.requests();
-            if requests.len() >= n {
-                return requests;
-            }
-            if Instant::now() >= deadline {
-                panic!(
-                    "expected {n} requests to the fake Graph API within {timeout:?}, got {}: {requests:#?}",
-                    requests.len()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
     }
 }
 

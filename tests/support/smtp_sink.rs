@@ -2,7 +2,6 @@
 //! so tests see what lettre really sent over the wire.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -39,17 +38,6 @@ impl SmtpSink {
 
     pub fn received(&self) -> Vec<ReceivedMail> {
         self.mail.lock().map(|m| m.clone()).unwrap_or_default()
-    }
-
-    pub async fn wait_for(&self, n: usize, timeout: Duration) -> Vec<ReceivedMail> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let received = self.received();
-            if received.len() >= n || Instant::now() >= deadline {
-                return received;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 }
 
