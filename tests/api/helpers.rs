@@ -3,86 +3,12 @@
 
 use chatshop::config::Config;
 use chatshop::startup::Application;
-use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
-use std::sync::OnceLock;
+
+pub use crate::support::database::{Engine, TestDatabase};
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 pub const APP_SECRET: &str = "meta-app-secret";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server tests create their databases on.
-fn postgres_admin_url() -> String {
-    std::env::var("CHATSHOP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// Whether PostgreSQL answers; under CI its absence fails the test instead
-/// of skipping it.
-fn postgres_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| match diesel::PgConnection::establish(&postgres_admin_url()) {
-        Ok(_) => true,
-        Err(e) if in_ci() => panic!("PostgreSQL is required under CI=true and is not reachable: {e}"),
-        Err(e) => {
-            eprintln!("skipping PostgreSQL tests: {e} (start it, or set CHATSHOP_TEST_POSTGRES_URL)");
-            false
-        }
-    })
-}
-
-/// A database that exists for one test and is dropped after it.
-pub enum TestDatabase {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, name: String },
-}
-
-impl TestDatabase {
-    pub fn create(engine: Engine) -> Option<TestDatabase> {
-        match engine {
-            Engine::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = dir.path().join("chatshop.db").to_string_lossy().into_owned();
-                Some(TestDatabase::Sqlite { url, _dir: dir })
-            }
-            Engine::Postgres => {
-                if !postgres_available() {
-                    return None;
-                }
-                let name = format!("chatshop_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = diesel::PgConnection::establish(&postgres_admin_url()).expect("connect to PostgreSQL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-                let admin_url = postgres_admin_url();
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-                Some(TestDatabase::Postgres { url: format!("{base}/{name}"), name })
-            }
-        }
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres { name, .. } = self
-            && let Ok(mut admin) = diesel::PgConnection::establish(&postgres_admin_url())
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-        }
-    }
-}
 
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::from_lookup(|_| None).expect("default config");
