@@ -11,4 +11,6 @@ mod health;
 mod isolation;
 mod outbox;
 mod products;
+mod schema;
+mod transactions;
 mod whatsapp;
