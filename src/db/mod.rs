@@ -6,7 +6,7 @@ pub mod schema;
 mod transaction;
 pub mod types;
 
-pub use connection::{AnyConnection, ConnectionManager, MultiBackend};
+pub use connection::{AnyConnection, ConnectionManager, MultiBackend, init_tls};
 pub use transaction::{depth as transaction_depth, write_transaction};
 
 use diesel::prelude::*;

@@ -39,7 +39,7 @@ fn in_ci() -> bool {
 /// of skipping it.
 pub fn postgres_available() -> bool {
     static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| match PgConnection::establish(&postgres_admin_url()) {
+    *AVAILABLE.get_or_init(|| match pg(&postgres_admin_url()) {
         Ok(_) => true,
         Err(e) if in_ci() => panic!("PostgreSQL is required under CI=true and is not reachable: {e}"),
         Err(e) => {
@@ -49,8 +49,15 @@ pub fn postgres_available() -> bool {
     })
 }
 
+/// Every PostgreSQL connection of the tests goes through here, after
+/// `init_tls` (see there: a test process must not abort at exit).
+fn pg(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    chatshop::db::init_tls();
+    PgConnection::establish(url)
+}
+
 fn admin() -> PgConnection {
-    PgConnection::establish(&postgres_admin_url()).expect("connect to PostgreSQL")
+    pg(&postgres_admin_url()).expect("connect to PostgreSQL")
 }
 
 fn database_url(name: &str) -> String {
@@ -110,9 +117,7 @@ fn template() -> &'static str {
                 .expect("drop a stale template");
             execute(&mut admin, &format!("CREATE DATABASE {name}")).expect("create the template");
             {
-                let mut conn = AnyConnection::Postgresql(
-                    PgConnection::establish(&database_url(&name)).expect("connect to the template"),
-                );
+                let mut conn = AnyConnection::Postgresql(pg(&database_url(&name)).expect("connect to the template"));
                 chatshop::db::migrate(&mut conn).expect("migrate the template");
             }
             // No connections from now on: CREATE DATABASE … TEMPLATE fails
@@ -189,7 +194,7 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let TestDatabase::Postgres { name, .. } = self
-            && let Ok(mut admin) = PgConnection::establish(&postgres_admin_url())
+            && let Ok(mut admin) = pg(&postgres_admin_url())
         {
             let _ = execute(&mut admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
