@@ -6,6 +6,7 @@ use chatshop::startup::Application;
 use serde_json::{Value, json};
 
 pub use crate::support::database::{Engine, TestDatabase};
+use crate::support::server::ServerThread;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 pub const APP_SECRET: &str = "meta-app-secret";
@@ -27,21 +28,27 @@ pub fn test_config(database_url: &str) -> Config {
 }
 
 pub struct TestApp {
+    /// Dropped first: the server, its worker and their connections are gone
+    /// before the database is dropped.
+    _server: ServerThread,
     pub address: String,
     pub pool: chatshop::db::Pool,
     pub engine: Engine,
     pub client: reqwest::Client,
-    handle: actix_web::dev::ServerHandle,
     /// Where mail goes when no SMTP server is set.
     pub mail_dir: tempfile::TempDir,
-    // Dropped last: the server lets go of its connections first.
+    // Dropped last.
     _database: TestDatabase,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
+/// Runs the app for `config` on its own thread (see `ServerThread`).
+fn start_app(name: &str, config: Config) -> (ServerThread, (String, chatshop::db::Pool)) {
+    ServerThread::spawn(name, move || {
+        let app = Application::build(&config).map_err(|e| e.to_string())?;
+        let address = format!("http://{}", app.address);
+        let (handle, pool) = (app.server_handle(), app.pool.clone());
+        Ok((app.run_until_stopped(), handle, (address, pool)))
+    })
 }
 
 /// A shop made through the API, with its owner's token.
@@ -61,29 +68,23 @@ impl TestApp {
         let mail_dir = tempfile::tempdir().expect("mail dir");
         config.mail_dir = mail_dir.path().to_owned();
         adjust(&mut config);
-        let app = Application::build(&config).expect("the app starts");
-        let address = format!("http://{}", app.address);
-        let handle = app.server_handle();
-        let pool = app.pool.clone();
-        tokio::spawn(app.run_until_stopped());
+        let (server, (address, pool)) = start_app("test app", config);
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { address, pool, engine, client, handle, mail_dir, _database: database })
+        Some(TestApp { _server: server, address, pool, engine, client, mail_dir, _database: database })
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
 
-    /// A second process on the same database, as a platform runs several.
-    pub async fn second_process(&self, adjust: impl FnOnce(&mut Config)) -> (String, actix_web::dev::ServerHandle) {
+    /// A second process on the same database, as a platform runs several;
+    /// dropping the returned `ServerThread` stops it and waits for it.
+    pub async fn second_process(&self, adjust: impl FnOnce(&mut Config)) -> (String, ServerThread) {
         let mut config = test_config(self._database.url());
         config.mail_dir = self.mail_dir.path().to_owned();
         adjust(&mut config);
-        let app = Application::build(&config).expect("the second process starts");
-        let address = format!("http://{}", app.address);
-        let handle = app.server_handle();
-        tokio::spawn(app.run_until_stopped());
-        (address, handle)
+        let (server, (address, _)) = start_app("second process", config);
+        (address, server)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {

@@ -3,4 +3,5 @@
 
 pub mod database;
 pub mod fake_graph;
+pub mod server;
 pub mod smtp_sink;
