@@ -1,6 +1,19 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+/// Call before the first PostgreSQL connection of a process (the pool's
+/// manager does; so must code that connects by other means).
+///
+/// libpq encrypts with the system OpenSSL, which by default frees its global
+/// state in an `atexit` handler. Threads still alive at exit (pool threads,
+/// runtime threads, a thread whose OpenSSL per-thread state is being freed
+/// as it ends) then race that cleanup and can abort the process with a double
+/// free (openssl/openssl#6214). Initialising OpenSSL first with
+/// `OPENSSL_INIT_NO_ATEXIT`, as rust-openssl does, leaves it to the OS.
+pub fn init_tls() {
+    openssl_sys::init();
+}
+
 /// One connection type over both engines; domain code is written once against it.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -41,7 +54,10 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<AnyConnection, ConnectionError> {
         match super::Backend::of_url(&self.url) {
-            super::Backend::Postgres => diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql),
+            super::Backend::Postgres => {
+                init_tls();
+                diesel::PgConnection::establish(&self.url).map(AnyConnection::Postgresql)
+            }
             super::Backend::Sqlite => {
                 let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
                 let mut conn = diesel::SqliteConnection::establish(path)?;

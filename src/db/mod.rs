@@ -3,11 +3,12 @@
 
 mod connection;
 pub mod schema;
+mod transaction;
 pub mod types;
 
-pub use connection::{AnyConnection, ConnectionManager, MultiBackend};
+pub use connection::{AnyConnection, ConnectionManager, MultiBackend, init_tls};
+pub use transaction::{depth as transaction_depth, write_transaction};
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use std::time::Duration;
@@ -90,30 +91,6 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<usize, DbError> {
             let ran = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len());
             diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")).execute(c)?;
             ran.map_err(migration_error)
-        }
-    }
-}
-
-/// Runs `f` in a transaction that takes the write lock up front on SQLite
-/// (`BEGIN IMMEDIATE`), so two writers queue on `busy_timeout` instead of one
-/// failing with SQLITE_BUSY when its read lock cannot be upgraded.
-pub fn write_transaction<T, E, F>(conn: &mut AnyConnection, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    match conn {
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
-    match f(conn) {
-        Ok(value) => {
-            <AnyConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
-            Err(error)
         }
     }
 }

@@ -3,88 +3,15 @@
 
 use chatshop::config::Config;
 use chatshop::startup::Application;
-use diesel::{Connection, RunQueryDsl};
 use serde_json::{Value, json};
-use std::sync::OnceLock;
+
+pub use crate::support::database::{Engine, TestDatabase};
+use crate::support::server::ServerThread;
 
 pub const JWT_SECRET: &str = "test-secret-that-is-long-enough-for-hs256";
 pub const APP_SECRET: &str = "meta-app-secret";
 /// 32 bytes, base64: seals shop secrets in tests.
 pub const TEST_SECRET_KEY: &str = "Y2hhdHNob3AtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Sqlite,
-    Postgres,
-}
-
-/// The PostgreSQL server tests create their databases on.
-fn postgres_admin_url() -> String {
-    std::env::var("CHATSHOP_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
-}
-
-/// Whether PostgreSQL answers; under CI its absence fails the test instead
-/// of skipping it.
-fn postgres_available() -> bool {
-    static AVAILABLE: OnceLock<bool> = OnceLock::new();
-    *AVAILABLE.get_or_init(|| match diesel::PgConnection::establish(&postgres_admin_url()) {
-        Ok(_) => true,
-        Err(e) if in_ci() => panic!("PostgreSQL is required under CI=true and is not reachable: {e}"),
-        Err(e) => {
-            eprintln!("skipping PostgreSQL tests: {e} (start it, or set CHATSHOP_TEST_POSTGRES_URL)");
-            false
-        }
-    })
-}
-
-/// A database that exists for one test and is dropped after it.
-pub enum TestDatabase {
-    Sqlite { url: String, _dir: tempfile::TempDir },
-    Postgres { url: String, name: String },
-}
-
-impl TestDatabase {
-    pub fn create(engine: Engine) -> Option<TestDatabase> {
-        match engine {
-            Engine::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = dir.path().join("chatshop.db").to_string_lossy().into_owned();
-                Some(TestDatabase::Sqlite { url, _dir: dir })
-            }
-            Engine::Postgres => {
-                if !postgres_available() {
-                    return None;
-                }
-                let name = format!("chatshop_test_{}", uuid::Uuid::new_v4().simple());
-                let mut admin = diesel::PgConnection::establish(&postgres_admin_url()).expect("connect to PostgreSQL");
-                diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-                let admin_url = postgres_admin_url();
-                let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(base, _)| base);
-                Some(TestDatabase::Postgres { url: format!("{base}/{name}"), name })
-            }
-        }
-    }
-
-    pub fn url(&self) -> &str {
-        match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
-        }
-    }
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres { name, .. } = self
-            && let Ok(mut admin) = diesel::PgConnection::establish(&postgres_admin_url())
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin);
-        }
-    }
-}
 
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::from_lookup(|_| None).expect("default config");
@@ -108,24 +35,37 @@ pub fn test_config(database_url: &str) -> Config {
 }
 
 pub struct TestApp {
+    /// Dropped first: the server, its worker and their connections are gone
+    /// before the database is dropped.
+    _server: ServerThread,
     pub address: String,
     pub pool: chatshop::db::Pool,
     pub engine: Engine,
     pub client: reqwest::Client,
     /// Stands still unless a test moves it (retries, windows, expiry).
     pub clock: chatshop::clock::Clock,
-    pub jobs: chatshop::jobs::Runner<chatshop::services::Services>,
-    handle: actix_web::dev::ServerHandle,
+    pub jobs: Jobs,
     /// Where mail goes when no SMTP server is set.
     pub mail_dir: tempfile::TempDir,
-    // Dropped last: the server lets go of its connections first.
+    // Dropped last.
     _database: TestDatabase,
 }
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
+/// A process's background jobs, which tests run themselves.
+pub type Jobs = chatshop::jobs::Runner<chatshop::services::Services>;
+
+/// Runs the app for `config` on its own thread (see `ServerThread`).
+fn start_app(
+    name: &str,
+    config: Config,
+    clock: chatshop::clock::Clock,
+) -> (ServerThread, (String, chatshop::db::Pool, Jobs)) {
+    ServerThread::spawn(name, move || {
+        let app = Application::build_with_clock(&config, clock).map_err(|e| e.to_string())?;
+        let address = format!("http://{}", app.address);
+        let (handle, pool, jobs) = (app.server_handle(), app.pool.clone(), app.jobs.clone());
+        Ok((app.run_until_stopped(), handle, (address, pool, jobs)))
+    })
 }
 
 /// A shop made through the API, with its owner's token.
@@ -146,14 +86,9 @@ impl TestApp {
         config.mail_dir = mail_dir.path().to_owned();
         adjust(&mut config);
         let clock = chatshop::clock::Clock::manual(chatshop::db::now());
-        let app = Application::build_with_clock(&config, clock.clone()).expect("the app starts");
-        let address = format!("http://{}", app.address);
-        let handle = app.server_handle();
-        let pool = app.pool.clone();
-        let jobs = app.jobs.clone();
-        tokio::spawn(app.run_until_stopped());
+        let (server, (address, pool, jobs)) = start_app("test app", config, clock.clone());
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        Some(TestApp { address, pool, engine, client, clock, jobs, handle, mail_dir, _database: database })
+        Some(TestApp { _server: server, address, pool, engine, client, clock, jobs, mail_dir, _database: database })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -166,20 +101,14 @@ impl TestApp {
     }
 
     /// A second process on the same database, as a platform runs several,
-    /// with the same clock.
-    pub async fn second_process(
-        &self,
-        adjust: impl FnOnce(&mut Config),
-    ) -> (String, actix_web::dev::ServerHandle, chatshop::jobs::Runner<chatshop::services::Services>) {
+    /// with the same clock; dropping the returned `ServerThread` stops it and
+    /// waits for it.
+    pub async fn second_process(&self, adjust: impl FnOnce(&mut Config)) -> (String, ServerThread, Jobs) {
         let mut config = test_config(self._database.url());
         config.mail_dir = self.mail_dir.path().to_owned();
         adjust(&mut config);
-        let app = Application::build_with_clock(&config, self.clock.clone()).expect("the second process starts");
-        let address = format!("http://{}", app.address);
-        let handle = app.server_handle();
-        let jobs = app.jobs.clone();
-        tokio::spawn(app.run_until_stopped());
-        (address, handle, jobs)
+        let (server, (address, _, jobs)) = start_app("second process", config, self.clock.clone());
+        (address, server, jobs)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> reqwest::Response {

@@ -14,5 +14,7 @@ mod jobs;
 mod outbox_migration;
 mod products;
 mod races;
+mod schema;
+mod transactions;
 mod whatsapp;
 mod whatsapp_faults;

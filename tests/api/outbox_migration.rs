@@ -22,7 +22,7 @@ fn migrate_to_outbox(conn: &mut AnyConnection) {
 }
 
 async fn pending_outbox_entries_become_jobs(engine: Engine) {
-    let Some(database) = TestDatabase::create(engine) else { return };
+    let Some(database) = TestDatabase::create_unmigrated(engine) else { return };
     let pool = chatshop::db::connect(database.url(), 2).unwrap();
     let mut conn = pool.get().unwrap();
     migrate_to_outbox(&mut conn);

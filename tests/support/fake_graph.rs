@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use actix_web::dev::ServerHandle;
+use super::server::ServerThread;
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -56,7 +56,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct FakeGraph {
     addr: SocketAddr,
     state: Arc<State>,
-    handle: ServerHandle,
+    /// Stopped and joined when the fake is dropped.
+    _server: ServerThread,
 }
 
 impl FakeGraph {
@@ -64,17 +65,19 @@ impl FakeGraph {
     pub async fn start() -> FakeGraph {
         let state = Arc::new(State::default());
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(handle)))
-            .workers(1)
-            .disable_signals()
-            .shutdown_timeout(0)
-            .bind(("127.0.0.1", 0))
-            .expect("bind fake graph server");
-        let addr = server.addrs()[0];
-        let server = server.run();
-        let handle = server.handle();
-        tokio::spawn(server);
-        FakeGraph { addr, state, handle }
+        let (server, addr) = ServerThread::spawn("fake graph", move || {
+            let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(handle)))
+                .workers(1)
+                .disable_signals()
+                .shutdown_timeout(0)
+                .bind(("127.0.0.1", 0))
+                .map_err(|e| format!("bind fake graph server: {e}"))?;
+            let addr = server.addrs()[0];
+            let server = server.run();
+            let server_handle = server.handle();
+            Ok((server, server_handle, addr))
+        });
+        FakeGraph { addr, state, _server: server }
     }
 
     /// The base URL (no trailing slash), for `GraphClient::new` or WHATSAPP_GRAPH_URL.
@@ -109,13 +112,6 @@ impl FakeGraph {
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
-    }
-}
-
-impl Drop for FakeGraph {
-    fn drop(&mut self) {
-        // stop() sends the command immediately; the returned future only reports completion.
-        drop(self.handle.stop(false));
     }
 }
 
