@@ -7,7 +7,7 @@ mod transaction;
 pub mod types;
 
 pub use connection::{AnyConnection, ConnectionManager, MultiBackend, init_tls};
-pub use transaction::{depth as transaction_depth, write_transaction};
+pub use transaction::{after_commit, depth as transaction_depth, write_transaction};
 
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};

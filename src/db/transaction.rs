@@ -3,6 +3,32 @@
 
 use super::AnyConnection;
 use diesel::connection::{AnsiTransactionManager, Connection, TransactionManager};
+use std::cell::RefCell;
+
+thread_local! {
+    /// What to do once the outermost write transaction on this thread commits.
+    static AFTER_COMMIT: RefCell<Vec<fn()>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `hook` once the transaction open on `conn` commits (at once when none
+/// is open), and not at all if it rolls back: work queued in a transaction is
+/// announced only when others can see it. Hooks are deduplicated.
+pub fn after_commit(conn: &mut AnyConnection, hook: fn()) {
+    if depth(conn).unwrap_or(0) == 0 {
+        hook();
+        return;
+    }
+    AFTER_COMMIT.with(|hooks| {
+        let mut hooks = hooks.borrow_mut();
+        if !hooks.iter().any(|h| std::ptr::fn_addr_eq(*h, hook)) {
+            hooks.push(hook);
+        }
+    });
+}
+
+fn take_hooks() -> Vec<fn()> {
+    AFTER_COMMIT.with(|hooks| std::mem::take(&mut *hooks.borrow_mut()))
+}
 
 type Manager = <AnyConnection as Connection>::TransactionManager;
 
@@ -18,11 +44,26 @@ where
     F: FnOnce(&mut AnyConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let outermost = depth(conn)? == 0;
     begin(conn)?;
     match f(conn) {
         Ok(value) => {
-            Manager::commit_transaction(conn)?;
+            let committed = Manager::commit_transaction(conn);
+            if outermost {
+                let hooks = take_hooks();
+                if committed.is_ok() {
+                    hooks.into_iter().for_each(|hook| hook());
+                }
+            }
+            committed?;
             Ok(value)
+        }
+        Err(error) if outermost => {
+            take_hooks();
+            match Manager::rollback_transaction(conn) {
+                Ok(()) | Err(diesel::result::Error::BrokenTransactionManager) => Err(error),
+                Err(rollback) => Err(rollback.into()),
+            }
         }
         Err(error) => match Manager::rollback_transaction(conn) {
             // As diesel's own `transaction`: a broken manager already reports

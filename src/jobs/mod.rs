@@ -158,7 +158,10 @@ impl Schedule {
 /// the same dedupe key exists already (its cause was seen before).
 pub fn enqueue<J: JobKind>(conn: &mut AnyConnection, job: &J, schedule: Schedule) -> Result<Option<JobId>, JobError> {
     let payload = serde_json::to_string(job)?;
-    Ok(store::insert(conn, J::KIND, &payload, schedule)?)
+    let queued = store::insert(conn, J::KIND, &payload, schedule)?;
+    // This process's idle workers look at once, when the work is visible.
+    crate::db::after_commit(conn, runner::wake_local_runners);
+    Ok(queued)
 }
 
 /// What a running job knows of itself, and its hold on the row.

@@ -25,8 +25,17 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 /// would be sent again after its lease.
 const RECORD_TRIES: u32 = 4;
 
-/// Wakes the workers of this process at once, after a transaction that
-/// queued work has committed (instead of waiting for their next poll).
+/// Every runner of this process waits on it besides its own `Wake`.
+static LOCAL_WORK: Notify = Notify::const_new();
+
+/// Wakes this process's idle runners: called once a transaction that queued
+/// jobs has committed (see `db::after_commit`). Other processes find the work
+/// at their next poll.
+pub fn wake_local_runners() {
+    LOCAL_WORK.notify_waiters();
+}
+
+/// Wakes one runner at once (instead of waiting for its next poll).
 #[derive(Clone, Default)]
 pub struct Wake(Arc<Notify>);
 
@@ -173,6 +182,7 @@ impl<C: Send + Sync + 'static> Runner<C> {
                 Ok(_) => {
                     tokio::select! {
                         _ = self.inner.wake.0.notified() => {}
+                        _ = LOCAL_WORK.notified() => {}
                         _ = tokio::time::sleep(IDLE_POLL) => {}
                     }
                 }

@@ -107,3 +107,44 @@ fn on_sqlite_the_outermost_level_takes_the_write_lock_up_front() {
     .expect("commits");
     put(&mut second, "x").expect("free once the first commits");
 }
+
+thread_local! {
+    static FIRED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn fire() {
+    FIRED.with(|f| f.set(f.get() + 1));
+}
+
+fn fired() -> usize {
+    FIRED.with(|f| f.get())
+}
+
+/// What is announced after a commit (queued jobs waking the workers) is
+/// announced once, after the outermost commit, and never after a rollback.
+fn after_commit_hooks_run_once_after_the_outermost_commit(db: TestDatabase) {
+    let mut conn = db.connect();
+    let start = fired();
+    write_transaction(&mut conn, |c| {
+        chatshop::db::after_commit(c, fire);
+        write_transaction(c, |c| {
+            chatshop::db::after_commit(c, fire);
+            Ok::<_, Error>(())
+        })?;
+        assert_eq!(fired(), start, "not before the outermost commit");
+        Ok::<_, Error>(())
+    })
+    .unwrap();
+    assert_eq!(fired(), start + 1, "once, however often asked");
+    let rolled_back: Result<(), Error> = write_transaction(&mut conn, |c| {
+        chatshop::db::after_commit(c, fire);
+        Err(Error::RollbackTransaction)
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(fired(), start + 1, "not after a rollback");
+    write_transaction(&mut conn, |_| Ok::<_, Error>(())).unwrap();
+    assert_eq!(fired(), start + 1, "a rolled-back hook does not leak into the next transaction");
+    chatshop::db::after_commit(&mut conn, fire);
+    assert_eq!(fired(), start + 2, "outside a transaction: at once");
+}
+on_both_engines!(after_commit_hooks_run_once_after_the_outermost_commit);
