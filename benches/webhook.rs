@@ -101,6 +101,8 @@ async fn measure(label: &str, url: &str) {
 
 #[tokio::main]
 async fn main() {
+    // libpq's OpenSSL without its exit-time cleanup (see db::init_tls).
+    chatshop::db::init_tls();
     let dir = tempfile::tempdir().expect("temp dir");
     measure("SQLite", &dir.path().join("bench.db").to_string_lossy()).await;
 

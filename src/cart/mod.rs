@@ -82,21 +82,31 @@ pub fn add(
         let in_cart = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
         return Ok(AddOutcome::Added { quantity: 0, in_cart });
     }
-    // `transaction`, not `write_transaction`: the chat adds inside its own
-    // transaction, where this becomes a savepoint. Alone on SQLite, its
-    // first statement writes, so it takes the write lock before it reads.
-    let (before, in_cart) = conn.transaction(|conn| {
-        // A new line is the common case, and exact: nothing was there.
-        if let Some(in_cart) = insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
-            return Ok((0, in_cart));
+    // The line is read locked (PostgreSQL) or under the write lock (SQLite),
+    // then changed by one conditional statement: the quantity cannot lose a
+    // concurrent addition, and `before` is exact for the answer's wording.
+    // Inside the chat's transaction no savepoint is needed; alone, it opens
+    // its own so the lock lasts until the change.
+    let add_line = |conn: &mut AnyConnection| -> QueryResult<(i64, i64)> {
+        // Twice at most: a line another transaction inserts meanwhile is
+        // found on the second read.
+        for _ in 0..2 {
+            match locked_quantity(conn, shop, customer, product.id)? {
+                Some(before) => return Ok((before, add_capped(conn, shop, customer, product.id, quantity, limit)?)),
+                None => {
+                    if let Some(in_cart) = insert_line(conn, shop, customer, product.id, quantity.min(limit))? {
+                        return Ok((0, in_cart));
+                    }
+                }
+            }
         }
-        // The line as it was, locked until commit, only to word the answer
-        // when the limit cuts the addition short; the quantity stored comes
-        // from one conditional statement, which cannot lose an addition.
-        let before = locked_quantity(conn, shop, customer, product.id)?.unwrap_or(0);
-        let in_cart = upsert_quantity(conn, shop, customer, product.id, quantity, limit)?;
-        Ok::<_, diesel::result::Error>((before, in_cart))
-    })?;
+        Err(diesel::result::Error::NotFound)
+    };
+    let (before, in_cart) = if crate::db::transaction_depth(conn)? == 0 {
+        crate::db::write_transaction(conn, add_line)?
+    } else {
+        add_line(conn)?
+    };
     let added = (in_cart - before).clamp(0, quantity);
     Ok(if added < quantity {
         let by_stock = product.stock.is_some_and(|stock| stock < MAX_QUANTITY);
@@ -163,10 +173,10 @@ fn insert_line(
     })
 }
 
-/// Adds to the line in one statement, capped at `limit`, and returns the
-/// quantity now in the cart. A read-then-write here lost one of two
-/// concurrent additions on PostgreSQL: both read the same quantity.
-fn upsert_quantity(
+/// Adds to an existing line in one statement, capped at `limit`, and
+/// returns the quantity now in the cart. A read-then-write here lost one of
+/// two concurrent additions on PostgreSQL: both read the same quantity.
+fn add_capped(
     conn: &mut AnyConnection,
     shop: ShopId,
     customer: CustomerId,
@@ -179,16 +189,17 @@ fn upsert_quantity(
         AnyConnection::Postgresql(_) => "LEAST",
         AnyConnection::Sqlite(_) => "MIN",
     };
-    let capped = diesel::dsl::sql::<BigInt>(&format!("{smaller}(cart_items.quantity + excluded.quantity, "))
+    let capped = diesel::dsl::sql::<BigInt>(&format!("{smaller}(cart_items.quantity + "))
+        .bind::<BigInt, _>(quantity)
+        .sql(", ")
         .bind::<BigInt, _>(limit)
         .sql(")");
-    let row = new_line(shop, customer, product, quantity.min(limit));
     crate::on_backend!(conn, |c| {
-        diesel::insert_into(cart_items::table)
-            .values(&row)
-            .on_conflict((cart_items::customer_id, cart_items::product_id))
-            .do_update()
-            .set(cart_items::quantity.eq(capped))
+        diesel::update(cart_items::table)
+            .filter(cart_items::shop_id.eq(shop))
+            .filter(cart_items::customer_id.eq(customer))
+            .filter(cart_items::product_id.eq(product))
+            .set(cart_items::quantity.eq(capped.clone()))
             .returning(cart_items::quantity)
             .get_result::<i64>(c)
     })

@@ -13,7 +13,7 @@ CREATE TABLE jobs (
     -- NULL: as soon as possible.
     run_at TIMESTAMP,
     -- At most one job per key, ever: a replayed cause enqueues nothing new.
-    dedupe_key TEXT UNIQUE,
+    dedupe_key TEXT,
     -- Jobs sharing a key run one at a time, oldest first (one customer's replies).
     ordering_key TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -24,8 +24,11 @@ CREATE TABLE jobs (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX jobs_due ON jobs(status, run_at);
-CREATE INDEX jobs_ordering ON jobs(ordering_key, id);
-CREATE INDEX jobs_shop_status ON jobs(shop_id, status);
+-- Serves both "the older unfinished jobs of this key" (claims) and "the
+-- held jobs of this key" (releases) without reading a key's finished ones.
+CREATE INDEX jobs_ordering ON jobs(ordering_key, status, id);
+-- Most jobs have no dedupe key: they take no room in its index.
+CREATE UNIQUE INDEX jobs_dedupe_key ON jobs(dedupe_key) WHERE dedupe_key IS NOT NULL;
 
 -- What the outbox still had to deliver moves over; what it delivered is in chat_messages.
 INSERT INTO jobs (id, kind, shop_id, payload, status, run_at, ordering_key, attempts, last_error, created_at, updated_at)
