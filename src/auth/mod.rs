@@ -52,6 +52,12 @@ pub enum AuthError {
     SecondOwner,
     #[error("a user with this e-mail already exists")]
     EmailTaken,
+    #[error("no such user in this shop")]
+    NoSuchUser,
+    #[error("an owner cannot remove themself")]
+    CannotRemoveSelf,
+    #[error("the current password is wrong")]
+    WrongPassword,
     #[error(transparent)]
     InvalidEmail(crate::contact::ContactError),
     #[error("password must be at least {min} characters", min = password::MIN_LENGTH)]

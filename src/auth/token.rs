@@ -11,6 +11,9 @@ pub struct Claims {
     pub sub: UserId,
     pub shop: ShopId,
     pub role: Role,
+    /// The user's token version when issued; a newer one revokes this token.
+    #[serde(default)]
+    pub ver: i32,
     pub iat: i64,
     pub exp: i64,
 }
@@ -36,9 +39,9 @@ impl JwtKeys {
         }
     }
 
-    pub fn issue(&self, user: UserId, shop: ShopId, role: Role) -> Result<String, AuthError> {
+    pub fn issue(&self, user: UserId, shop: ShopId, role: Role, version: i32) -> Result<String, AuthError> {
         let now = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: user, shop, role, iat: now, exp: now + self.ttl_seconds };
+        let claims = Claims { sub: user, shop, role, ver: version, iat: now, exp: now + self.ttl_seconds };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AuthError::Hashing(e.to_string()))
     }
@@ -58,14 +61,14 @@ mod tests {
     fn a_token_round_trips_and_a_tampered_one_fails() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 60);
         let shop = ShopId::new();
-        let token = keys.issue(UserId::new(), shop, Role::Staff).unwrap();
+        let token = keys.issue(UserId::new(), shop, Role::Staff, 0).unwrap();
         let claims = keys.verify(&token).unwrap();
         assert_eq!((claims.shop, claims.role), (shop, Role::Staff));
 
         let other = JwtKeys::new(b"another secret, another signature", 60);
         assert!(other.verify(&token).is_err());
         let expired = JwtKeys::new(b"0123456789abcdef0123456789abcdef", -10);
-        let old = expired.issue(UserId::new(), shop, Role::Owner).unwrap();
+        let old = expired.issue(UserId::new(), shop, Role::Owner, 0).unwrap();
         assert!(keys.verify(&old).is_err());
     }
 }

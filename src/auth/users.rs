@@ -17,6 +17,9 @@ pub struct User {
     #[schema(value_type = String)]
     pub email: Email,
     pub role: Role,
+    /// What the user's tokens must carry to be accepted.
+    #[serde(skip)]
+    pub token_version: i32,
 }
 
 /// A user with the hash their password is checked against.
@@ -67,7 +70,7 @@ pub fn insert(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Result<U
         })
         .execute(conn);
     match inserted {
-        Ok(_) => Ok(User { id, shop_id: shop, email: new.email.clone(), role: new.role }),
+        Ok(_) => Ok(User { id, shop_id: shop, email: new.email.clone(), role: new.role, token_version: 0 }),
         Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
             Err(AuthError::EmailTaken)
         }
@@ -101,4 +104,46 @@ pub fn check_password(found: Option<StoredCredentials>, password_text: &str) -> 
 
 pub fn list(conn: &mut AnyConnection, shop: ShopId) -> Result<Vec<User>, AuthError> {
     Ok(users::table.filter(users::shop_id.eq(shop)).order(users::id).select(User::as_select()).load(conn)?)
+}
+
+/// The user a token names, as it is now: checked on every request, so a
+/// removed user, a changed role or a revoked token is refused at once.
+pub fn current(conn: &mut AnyConnection, user: UserId) -> Result<Option<User>, AuthError> {
+    Ok(users::table.find(user).select(User::as_select()).first(conn).optional()?)
+}
+
+/// Revokes every token of the user (logout); returns the new version.
+pub fn revoke_tokens(conn: &mut AnyConnection, user: UserId) -> Result<i32, AuthError> {
+    let version = diesel::update(users::table.find(user))
+        .set(users::token_version.eq(users::token_version + 1))
+        .returning(users::token_version);
+    crate::on_backend!(conn, |c| version.clone().get_result::<i32>(c).optional())?.ok_or(AuthError::NoSuchUser)
+}
+
+/// Removes a user of the shop; their tokens stop working with their row.
+pub fn remove(conn: &mut AnyConnection, shop: ShopId, user: UserId, by: UserId) -> Result<(), AuthError> {
+    if user == by {
+        return Err(AuthError::CannotRemoveSelf);
+    }
+    let removed =
+        diesel::delete(users::table.filter(users::id.eq(user)).filter(users::shop_id.eq(shop))).execute(conn)?;
+    if removed == 0 { Err(AuthError::NoSuchUser) } else { Ok(()) }
+}
+
+/// The user and the hash their current password is checked against.
+pub fn credentials_of(conn: &mut AnyConnection, user: UserId) -> Result<Option<StoredCredentials>, AuthError> {
+    Ok(users::table.find(user).select(StoredCredentials::as_select()).first(conn).optional()?)
+}
+
+/// Sets a new password (already checked against the old one and hashed) and
+/// revokes the user's other tokens; returns the new token version.
+pub fn set_password(conn: &mut AnyConnection, user: UserId, password_hash: &str) -> Result<i32, AuthError> {
+    crate::db::write_transaction(conn, |conn| {
+        let updated =
+            diesel::update(users::table.find(user)).set(users::password_hash.eq(password_hash)).execute(conn)?;
+        if updated == 0 {
+            return Err(AuthError::NoSuchUser);
+        }
+        revoke_tokens(conn, user)
+    })
 }

@@ -38,6 +38,7 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        token_version -> Integer,
     }
 }
 

@@ -1,10 +1,11 @@
 //! Who is calling: the bearer token checked once, here, for every route.
 
-use super::ApiError;
-use crate::auth::{AuthError, JwtKeys, Permission, Role};
+use super::{ApiError, with_db};
+use crate::auth::{AuthError, JwtKeys, Permission, Role, users};
+use crate::db::Pool;
 use crate::ids::{ShopId, UserId};
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use std::future::{Ready, ready};
+use futures_util::future::LocalBoxFuture;
 
 /// The authenticated caller of a route: who, for which shop, in which role.
 /// Every shop-scoped query takes its `ShopId` from here, never from the request.
@@ -27,17 +28,31 @@ fn bearer_token(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// A well-signed token is checked against its user as they are now (one
+/// lookup by primary key): a removed user, a changed role or a revoked token
+/// (logout, a new password) is refused at once, not when the token expires.
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Ready<Result<Caller, Self::Error>>;
+    type Future = LocalBoxFuture<'static, Result<Caller, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
+        let verified = (|| {
             let token = bearer_token(req).ok_or(AuthError::MissingToken)?;
             let keys = req.app_data::<web::Data<JwtKeys>>().ok_or(AuthError::InvalidToken)?;
-            let claims = keys.verify(token)?;
-            Ok(Caller { user_id: claims.sub, shop_id: claims.shop, role: claims.role })
+            let pool = req.app_data::<web::Data<Pool>>().ok_or(AuthError::InvalidToken)?;
+            Ok::<_, AuthError>((keys.verify(token)?, pool.clone()))
         })();
-        ready(result.map_err(|e: AuthError| e.into()))
+        Box::pin(async move {
+            let (claims, pool) = verified?;
+            let user = with_db(&pool, move |conn| Ok(users::current(conn, claims.sub)?)).await?;
+            match user {
+                Some(user)
+                    if user.shop_id == claims.shop && user.role == claims.role && user.token_version == claims.ver =>
+                {
+                    Ok(Caller { user_id: user.id, shop_id: user.shop_id, role: user.role })
+                }
+                _ => Err(AuthError::InvalidToken.into()),
+            }
+        })
     }
 }

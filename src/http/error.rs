@@ -120,6 +120,9 @@ fn auth(e: &AuthError) -> Described {
         AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         AuthError::SecondOwner => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
         AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),
+        AuthError::NoSuchUser => (StatusCode::NOT_FOUND, "not_found"),
+        AuthError::CannotRemoveSelf => (StatusCode::CONFLICT, "cannot_remove_self"),
+        AuthError::WrongPassword => (StatusCode::FORBIDDEN, "wrong_password"),
         AuthError::WeakPassword => (StatusCode::UNPROCESSABLE_ENTITY, "weak_password"),
         AuthError::InvalidEmail(_) => {
             return (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member("email"));

@@ -1,6 +1,7 @@
 //! HTTP: routes, body limits, JSON errors, request ids. Handlers only parse,
 //! authorise, call the domain, and shape the answer.
 
+mod accounts;
 mod caller;
 mod catalog;
 mod error;
@@ -59,6 +60,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(shops::login)
         .service(shops::add_user)
         .service(shops::list_users)
+        .service(accounts::logout)
+        .service(accounts::change_password)
+        .service(accounts::remove_user)
         .service(shops::put_whatsapp)
         .service(products::list)
         .service(products::create)

@@ -78,7 +78,7 @@ pub struct NewUserRequest {
 
 /// Argon2 work (tens of milliseconds, ~19 MiB) runs off the async threads
 /// and without holding a database connection.
-async fn hashed<T: Send + 'static>(
+pub(super) async fn hashed<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, ApiError> {
     web::block(work)
@@ -139,7 +139,7 @@ pub async fn sign_up(
     let owner_email = parse_email(&body.owner.email)?;
     let owner = hashed(move || NewUser::prepare(owner_email, &body.owner.password, Role::Owner)).await?;
     let (shop, owner) = with_db(&pool, move |conn| Ok(shops::create_with_owner(conn, &shop, &owner)?)).await?;
-    let token = keys.issue(owner.id, shop.id, Role::Owner)?;
+    let token = keys.issue(owner.id, shop.id, Role::Owner, owner.token_version)?;
     Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
 }
 
@@ -156,7 +156,7 @@ pub async fn login(
     let email = Email::parse(&email).map_err(|_| AuthError::InvalidCredentials)?;
     let stored = with_db(&pool, move |conn| Ok(users::stored_credentials(conn, &email)?)).await?;
     let user = hashed(move || users::check_password(stored, &password)).await?;
-    let token = keys.issue(user.id, user.shop_id, user.role)?;
+    let token = keys.issue(user.id, user.shop_id, user.role, user.token_version)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token }))
 }
 
@@ -187,7 +187,7 @@ pub async fn add_user(
 }
 
 /// The shop's users.
-#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = Vec<User>, description = "the shop's users")))]
+#[utoipa::path(tag = "shops", security(("bearer" = [])), responses((status = 200, body = super::Page<User>, description = "the shop's users, one page")))]
 #[get("/v1/users")]
 pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;

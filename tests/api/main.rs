@@ -5,6 +5,7 @@ mod helpers;
 #[path = "../support/mod.rs"]
 mod support;
 
+mod accounts;
 mod archive;
 mod auth;
 mod catalog_import;

@@ -1,0 +1,67 @@
+//! A person's own account and the shop's people: log out, change one's
+//! password, remove a user. Each takes effect on tokens at once.
+
+use super::shops::{TokenResponse, hashed};
+use super::{ApiError, Caller, with_db};
+use crate::auth::{AuthError, JwtKeys, Permission, password, users};
+use crate::db::Pool;
+use crate::ids::UserId;
+use actix_web::{HttpResponse, delete, post, put, web};
+use serde::Deserialize;
+
+/// Revokes every token of the caller, this one included.
+#[utoipa::path(tag = "shops", security(("bearer" = [])),
+    responses((status = 204, description = "logged out: the caller's tokens no longer work")))]
+#[post("/v1/auth/logout")]
+pub async fn logout(caller: Caller, pool: web::Data<Pool>) -> Result<HttpResponse, ApiError> {
+    with_db(&pool, move |conn| Ok(users::revoke_tokens(conn, caller.user_id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub old_password: String,
+    #[schema(min_length = 10)]
+    pub new_password: String,
+}
+
+/// Changes the caller's password, which needs the current one; the caller's
+/// other tokens stop working, and a new token is given.
+#[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = PasswordChange,
+    responses((status = 200, body = TokenResponse, description = "the password changed; a new token"),
+        (status = 403, description = "the current password is wrong")))]
+#[put("/v1/auth/password")]
+pub async fn change_password(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    keys: web::Data<JwtKeys>,
+    body: web::Json<PasswordChange>,
+) -> Result<HttpResponse, ApiError> {
+    let PasswordChange { old_password, new_password } = body.into_inner();
+    let stored = with_db(&pool, move |conn| Ok(users::credentials_of(conn, caller.user_id)?)).await?;
+    let new_hash = hashed(move || {
+        users::check_password(stored, &old_password).map_err(|_| AuthError::WrongPassword)?;
+        password::hash(&new_password)
+    })
+    .await?;
+    let version = with_db(&pool, move |conn| Ok(users::set_password(conn, caller.user_id, &new_hash)?)).await?;
+    let token = keys.issue(caller.user_id, caller.shop_id, caller.role, version)?;
+    Ok(HttpResponse::Ok().json(TokenResponse { token }))
+}
+
+/// Removes a user from the owner's shop; their tokens stop working at once.
+#[utoipa::path(tag = "shops", security(("bearer" = [])), params(("id" = uuid::Uuid, Path)),
+    responses((status = 204, description = "removed"), (status = 403, description = "not the owner"),
+        (status = 409, description = "an owner cannot remove themself")))]
+#[delete("/v1/users/{id}")]
+pub async fn remove_user(
+    caller: Caller,
+    pool: web::Data<Pool>,
+    id: web::Path<UserId>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(Permission::Administer)?;
+    let user = id.into_inner();
+    with_db(&pool, move |conn| Ok(users::remove(conn, caller.shop_id, user, caller.user_id)?)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
