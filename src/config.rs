@@ -39,6 +39,8 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// The key before a rotation, still accepted for reading (`CHATSHOP_SECRET_KEY_OLD`).
     pub secret_key_old: Option<String>,
+    /// Password hashes computed at once (`CHATSHOP_HASHING_SLOTS`); absent: two per core.
+    pub hashing_slots: Option<usize>,
 }
 
 /// Secrets show as set or not, never their value.
@@ -72,6 +74,7 @@ impl std::fmt::Debug for Config {
             .field("run_worker", &self.run_worker)
             .field("secret_key", &hidden(&self.secret_key))
             .field("secret_key_old", &hidden(&self.secret_key_old))
+            .field("hashing_slots", &self.hashing_slots)
             .finish()
     }
 }
@@ -147,6 +150,9 @@ impl Config {
             run_worker,
             secret_key: lookup("CHATSHOP_SECRET_KEY"),
             secret_key_old: lookup("CHATSHOP_SECRET_KEY_OLD"),
+            hashing_slots: lookup("CHATSHOP_HASHING_SLOTS").map(|n| n.trim().parse()).transpose().map_err(
+                |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_HASHING_SLOTS", reason: e.to_string() },
+            )?,
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,

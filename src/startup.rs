@@ -127,6 +127,12 @@ impl Application {
         let app_pool = web::Data::new(pool.clone());
         let keys = web::Data::new(keys);
         let signup = web::Data::new(signup);
+        // One of each for the process, shared by every HTTP worker.
+        let hashing = web::Data::new(match config.hashing_slots {
+            Some(slots) => http::HashingGate::new(slots),
+            None => http::HashingGate::for_this_machine(),
+        });
+        let logins = web::Data::new(http::LoginLimiter::standard());
         let whatsapp = web::Data::new(http::WhatsAppApp {
             app_secret: config.whatsapp_app_secret.clone(),
             verify_token: config.whatsapp_verify_token.clone(),
@@ -160,6 +166,8 @@ impl Application {
                 .app_data(app_pool.clone())
                 .app_data(keys.clone())
                 .app_data(signup.clone())
+                .app_data(hashing.clone())
+                .app_data(logins.clone())
                 .app_data(whatsapp.clone())
                 .app_data(wake.clone())
                 .app_data(graph.clone())

@@ -30,17 +30,19 @@ pub struct PasswordChange {
 /// other tokens stop working, and a new token is given.
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = PasswordChange,
     responses((status = 200, body = TokenResponse, description = "the password changed; a new token"),
-        (status = 403, description = "the current password is wrong")))]
+        (status = 403, description = "the current password is wrong"),
+        (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[put("/v1/auth/password")]
 pub async fn change_password(
     caller: Caller,
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
+    gate: web::Data<super::HashingGate>,
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { old_password, new_password } = body.into_inner();
     let stored = with_db(&pool, move |conn| Ok(users::credentials_of(conn, caller.user_id)?)).await?;
-    let new_hash = hashed(move || {
+    let new_hash = hashed(&gate, move || {
         users::check_password(stored, &old_password).map_err(|_| AuthError::WrongPassword)?;
         password::hash(&new_password)
     })

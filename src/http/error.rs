@@ -26,6 +26,9 @@ pub enum ApiError {
     /// Errors of the HTTP layer itself: bodies, queries, routes.
     #[error("{detail}")]
     Request { status: StatusCode, code: &'static str, detail: String },
+    /// Too many requests: try again after `retry_after` seconds.
+    #[error("{detail}")]
+    TooMany { code: &'static str, detail: String, retry_after: u64 },
 }
 
 impl From<diesel::result::Error> for ApiError {
@@ -56,6 +59,7 @@ impl ApiError {
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
             },
             ApiError::Db(e) => database(e),
+            ApiError::TooMany { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code, none()),
             ApiError::Request { status, code, .. } => (*status, code, none()),
         }
     }
@@ -155,7 +159,11 @@ impl ResponseError for ApiError {
         } else {
             self.to_string()
         };
-        problem(status, code, &detail, extra)
+        let mut response = problem(status, code, &detail, extra);
+        if let ApiError::TooMany { retry_after, .. } = self {
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, (*retry_after).into());
+        }
+        response
     }
 }
 

@@ -9,12 +9,14 @@ mod health;
 mod openapi;
 mod products;
 mod shops;
+mod throttle;
 mod webhooks;
 
 pub use caller::Caller;
 pub use error::{ApiError, problem};
 pub use openapi::ApiDoc;
 pub use shops::SignUpPolicy;
+pub use throttle::{HashingGate, LoginLimiter};
 pub use webhooks::WhatsAppApp;
 
 use crate::db::{AnyConnection, Pool};

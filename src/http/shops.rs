@@ -1,7 +1,7 @@
 //! Sign-up, login, the shop, its users.
 
 use super::Caller;
-use super::{ApiError, with_db};
+use super::{ApiError, HashingGate, LoginLimiter, with_db};
 use crate::auth::users::{self, NewUser, User};
 use crate::auth::{AuthError, JwtKeys, Permission, Role};
 use crate::contact::Email;
@@ -76,17 +76,13 @@ pub struct NewUserRequest {
     pub role: Role,
 }
 
-/// Argon2 work (tens of milliseconds, ~19 MiB) runs off the async threads
-/// and without holding a database connection.
+/// Argon2 work (tens of milliseconds, ~19 MiB) runs off the async threads,
+/// without holding a database connection, a bounded number at a time.
 pub(super) async fn hashed<T: Send + 'static>(
+    gate: &HashingGate,
     work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    web::block(work)
-        .await
-        .map_err(|_| {
-            ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the request could not be completed")
-        })?
-        .map_err(ApiError::from)
+    gate.run(work).await
 }
 
 fn parse_email(text: &str) -> Result<Email, AuthError> {
@@ -114,13 +110,15 @@ fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), Api
 
 /// Opens a shop with its owner and returns the owner's token.
 #[utoipa::path(tag = "shops", request_body = SignUpRequest,
-    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field")))]
+    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field"),
+        (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[post("/v1/shops")]
 pub async fn sign_up(
     req: HttpRequest,
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
     policy: web::Data<SignUpPolicy>,
+    gate: web::Data<HashingGate>,
     body: web::Json<SignUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     check_admin_token(&req, &policy)?;
@@ -137,7 +135,7 @@ pub async fn sign_up(
         language: body.language.as_deref(),
     })?;
     let owner_email = parse_email(&body.owner.email)?;
-    let owner = hashed(move || NewUser::prepare(owner_email, &body.owner.password, Role::Owner)).await?;
+    let owner = hashed(&gate, move || NewUser::prepare(owner_email, &body.owner.password, Role::Owner)).await?;
     let (shop, owner) = with_db(&pool, move |conn| Ok(shops::create_with_owner(conn, &shop, &owner)?)).await?;
     let token = keys.issue(owner.id, shop.id, Role::Owner, owner.token_version)?;
     Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
@@ -145,17 +143,37 @@ pub async fn sign_up(
 
 /// Exchanges an e-mail and password for a token.
 #[utoipa::path(tag = "shops", request_body = Credentials,
-    responses((status = 200, body = TokenResponse, description = "a bearer token"), (status = 401, description = "wrong e-mail or password")))]
+    responses((status = 200, body = TokenResponse, description = "a bearer token"), (status = 401, description = "wrong e-mail or password"),
+        (status = 429, description = "too many failed logins for this e-mail or address, or too many password checks at once; Retry-After says when to try again")))]
 #[post("/v1/auth/login")]
 pub async fn login(
+    req: HttpRequest,
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
+    gate: web::Data<HashingGate>,
+    limiter: web::Data<LoginLimiter>,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let Credentials { email, password } = body.into_inner();
-    let email = Email::parse(&email).map_err(|_| AuthError::InvalidCredentials)?;
+    let Credentials { email: given, password } = body.into_inner();
+    // The peer, not X-Forwarded-For: a header is the client's to forge.
+    let address = req.peer_addr().map(|a| a.ip());
+    limiter.check(&given, address)?;
+    let Ok(email) = Email::parse(&given) else {
+        limiter.failed(&given, address);
+        return Err(AuthError::InvalidCredentials.into());
+    };
     let stored = with_db(&pool, move |conn| Ok(users::stored_credentials(conn, &email)?)).await?;
-    let user = hashed(move || users::check_password(stored, &password)).await?;
+    let user = match hashed(&gate, move || users::check_password(stored, &password)).await {
+        Ok(user) => {
+            limiter.succeeded(&given);
+            user
+        }
+        Err(ApiError::Auth(AuthError::InvalidCredentials)) => {
+            limiter.failed(&given, address);
+            return Err(AuthError::InvalidCredentials.into());
+        }
+        Err(other) => return Err(other),
+    };
     let token = keys.issue(user.id, user.shop_id, user.role, user.token_version)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token }))
 }
@@ -171,17 +189,19 @@ pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespon
 
 /// Adds a `staff` or `accountant` user to the owner's shop.
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
-    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken")))]
+    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken"),
+        (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[post("/v1/users")]
 pub async fn add_user(
     caller: Caller,
     pool: web::Data<Pool>,
+    gate: web::Data<HashingGate>,
     body: web::Json<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let NewUserRequest { email, password, role } = body.into_inner();
     let email = parse_email(&email)?;
-    let new = hashed(move || NewUser::prepare(email, &password, role)).await?;
+    let new = hashed(&gate, move || NewUser::prepare(email, &password, role)).await?;
     let user = with_db(&pool, move |conn| Ok(users::add_to_shop(conn, caller.shop_id, &new)?)).await?;
     Ok(HttpResponse::Created().json(user))
 }

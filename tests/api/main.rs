@@ -12,6 +12,7 @@ mod catalog_import;
 mod health;
 mod isolation;
 mod jobs;
+mod login_limits;
 mod outbox_migration;
 mod products;
 mod races;
