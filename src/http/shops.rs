@@ -162,8 +162,17 @@ pub async fn login(
         limiter.failed(&given, address);
         return Err(AuthError::InvalidCredentials.into());
     };
-    let stored = with_db(&pool, move |conn| Ok(users::stored_credentials(conn, &email)?)).await?;
-    let user = match hashed(&gate, move || users::check_password(stored, &password)).await {
+    // The lookup runs on the hashing thread too, so a flood of logins waits
+    // for a slot (or is told to retry) instead of tying up a thread each.
+    let pool: Pool = (**pool).clone();
+    let checked = hashed(&gate, move || {
+        let stored = {
+            let mut conn = pool.get().map_err(crate::db::DbError::from)?;
+            users::stored_credentials(&mut conn, &email)?
+        };
+        users::check_password(stored, &password)
+    });
+    let user = match checked.await {
         Ok(user) => {
             limiter.succeeded(&given);
             user
