@@ -90,3 +90,25 @@ pub mod rfc3339 {
         }
     }
 }
+
+/// `rfc3339` for optional timestamps (`null` when absent).
+pub mod rfc3339_option {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(at: &Option<NaiveDateTime>, serializer: S) -> Result<S::Ok, S::Error> {
+        match at {
+            Some(at) => serializer.serialize_str(&super::rfc3339::format(at)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            None => Ok(None),
+            Some(text) => chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| Some(t.naive_utc()))
+                .map_err(|e| serde::de::Error::custom(format!("`{text}` is not an RFC 3339 timestamp: {e}"))),
+        }
+    }
+}

@@ -41,6 +41,12 @@ pub struct Config {
     pub secret_key_old: Option<String>,
     /// Password hashes computed at once (`CHATSHOP_HASHING_SLOTS`); absent: two per core.
     pub hashing_slots: Option<usize>,
+    /// `POST /sandbox/pix/{txid}/pay` and `chatshop pay` (`CHATSHOP_SANDBOX`, default on).
+    pub sandbox: bool,
+    /// How often a pending charge is checked at its PSP (`CHATSHOP_RECONCILE_INTERVAL_SECONDS`).
+    pub reconcile_interval_seconds: i64,
+    /// How long a customer has to pay, unless the shop says (`CHATSHOP_CHARGE_TTL_SECONDS`).
+    pub charge_ttl_seconds: i64,
 }
 
 /// Secrets show as set or not, never their value.
@@ -153,15 +159,36 @@ impl Config {
             hashing_slots: lookup("CHATSHOP_HASHING_SLOTS").map(|n| n.trim().parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_HASHING_SLOTS", reason: e.to_string() },
             )?,
+            sandbox: flag(&lookup, "CHATSHOP_SANDBOX")?,
+            reconcile_interval_seconds: positive(
+                parsed(&lookup, "CHATSHOP_RECONCILE_INTERVAL_SECONDS", 60)?,
+                "CHATSHOP_RECONCILE_INTERVAL_SECONDS",
+            )?,
+            charge_ttl_seconds: positive(
+                parsed(&lookup, "CHATSHOP_CHARGE_TTL_SECONDS", 1800)?,
+                "CHATSHOP_CHARGE_TTL_SECONDS",
+            )?,
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,
         })
     }
 
+    pub fn reconcile_interval(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(self.reconcile_interval_seconds)
+    }
+
+    pub fn charge_ttl(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(self.charge_ttl_seconds)
+    }
+
     pub fn public_url(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+fn positive(value: i64, name: &'static str) -> Result<i64, ConfigError> {
+    if value > 0 { Ok(value) } else { Err(ConfigError { name, reason: format!("`{value}` must be more than 0") }) }
 }
 
 #[cfg(test)]

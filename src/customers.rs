@@ -118,3 +118,12 @@ pub fn mark_window_closed(conn: &mut AnyConnection, shop: ShopId, id: CustomerId
         .execute(conn)
         .map(drop)
 }
+
+pub fn get(conn: &mut AnyConnection, shop: ShopId, id: CustomerId) -> Result<Option<Customer>, diesel::result::Error> {
+    customers::table
+        .filter(customers::shop_id.eq(shop))
+        .filter(customers::id.eq(id))
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}

@@ -67,3 +67,6 @@ id_type!(ProductId);
 id_type!(CustomerId);
 id_type!(ChatMessageId);
 id_type!(JobId);
+id_type!(OrderId);
+id_type!(EventId);
+id_type!(PixDeliveryId);

@@ -7,8 +7,14 @@ use crate::chat::delivery::{SendWhatsApp, WhatsAppDeps};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::Keyring;
+use crate::db::AnyConnection;
 use crate::db::Pool;
+use crate::ids::ShopId;
 use crate::jobs::Runner;
+use crate::payments::psp::PspError;
+use crate::payments::psp::sandbox::Sandbox;
+use crate::payments::{self, Links, PaymentsDeps, Placed};
+use chrono::TimeDelta;
 use std::sync::Arc;
 
 pub struct Services {
@@ -19,6 +25,12 @@ pub struct Services {
     pub mail_from: String,
     /// Seals and opens shop secrets at rest.
     pub keyring: Keyring,
+    /// Where customers' pages are (pay links).
+    pub links: Links,
+    pub reconcile_interval: TimeDelta,
+    pub charge_ttl: TimeDelta,
+    /// The sandbox PSP's pay endpoint and command are on.
+    pub sandbox: bool,
 }
 
 impl Services {
@@ -30,7 +42,23 @@ impl Services {
             mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_dir)?,
             mail_from: config.mail_from.clone(),
             keyring,
+            links: Links { public_url: config.public_url(config.bind) },
+            reconcile_interval: config.reconcile_interval(),
+            charge_ttl: config.charge_ttl(),
+            sandbox: config.sandbox,
         })
+    }
+
+    /// Pay links point at `public_url` (the address the service bound, when
+    /// no public URL is set).
+    pub fn with_public_url(mut self, public_url: String) -> Services {
+        self.links = Links { public_url };
+        self
+    }
+
+    /// What a checkout needs of the service.
+    pub fn placed(&self) -> Placed<'_> {
+        Placed { links: &self.links, default_ttl: self.charge_ttl, reconcile_interval: self.reconcile_interval }
     }
 
     /// The jobs runner with every kind this service runs.
@@ -38,6 +66,14 @@ impl Services {
         Runner::builder(self.pool.clone(), self.clock.clone(), self.clone())
             .register::<SendWhatsApp>()
             .register::<crate::channels::email::Email>()
+            .register::<crate::events::Publish>()
+            .register::<payments::CreateCharge>()
+            .register::<payments::CancelCharge>()
+            .register::<payments::ExpireOrder>()
+            .register::<payments::PollCharge>()
+            .register::<payments::VerifyPix>()
+            .register::<payments::RequestRefund>()
+            .register::<payments::FollowRefund>()
             .build()
     }
 }
@@ -57,5 +93,20 @@ impl MailDeps for Services {
     }
     fn mail_from(&self) -> &str {
         &self.mail_from
+    }
+}
+
+impl crate::notify::NotifyDeps for Services {}
+
+impl PaymentsDeps for Services {
+    type Psp = Sandbox;
+    fn psp(&self, _conn: &mut AnyConnection, _shop: ShopId) -> Result<Sandbox, PspError> {
+        Ok(Sandbox)
+    }
+    fn links(&self) -> &Links {
+        &self.links
+    }
+    fn reconcile_interval(&self) -> TimeDelta {
+        self.reconcile_interval
     }
 }

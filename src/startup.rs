@@ -137,7 +137,8 @@ impl Application {
             app_secret: config.whatsapp_app_secret.clone(),
             verify_token: config.whatsapp_verify_token.clone(),
         });
-        let services = Arc::new(Services::new(config, pool.clone(), clock, keyring)?);
+        let services =
+            Arc::new(Services::new(config, pool.clone(), clock, keyring)?.with_public_url(config.public_url(address)));
         let jobs = services.runner();
         if config.run_worker {
             jobs.spawn();

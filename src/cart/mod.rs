@@ -228,6 +228,22 @@ pub fn clear(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Re
     Ok(())
 }
 
+/// Takes the whole cart for a checkout: read, then removed by one
+/// conditional delete. None when it is empty, or when another checkout of
+/// the same cart took it first (the delete then finds fewer rows than were
+/// read), so two `pagar` at once make one order.
+pub fn take(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<Option<Cart>, CartError> {
+    let cart = load(conn, shop, customer)?;
+    if cart.is_empty() {
+        return Ok(None);
+    }
+    let taken = diesel::delete(cart_items::table)
+        .filter(cart_items::shop_id.eq(shop))
+        .filter(cart_items::customer_id.eq(customer))
+        .execute(conn)?;
+    Ok((taken >= cart.lines.len()).then_some(cart))
+}
+
 /// The cart priced from the catalogue now, in the order items were added;
 /// archived products are not in it.
 pub fn load(conn: &mut AnyConnection, shop: ShopId, customer: CustomerId) -> Result<Cart, CartError> {

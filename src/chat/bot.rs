@@ -9,7 +9,9 @@ use crate::cart::{self, AddOutcome, Cart};
 use crate::catalog::{Availability, Product, Sku, repo};
 use crate::channels::whatsapp::message::{OutboundMessage, ProductSection, ReplyButton};
 use crate::customers::{self, Customer};
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, write_transaction};
+use crate::orders::{self, Checkout, CheckoutItem, CustomerRef, ItemProblem, OrderError, OrderSource};
+use crate::payments::{self, PaymentError, Placed};
 use crate::shops::whatsapp::ChatShop;
 
 /// Meta's limits on interactive messages.
@@ -20,12 +22,13 @@ const MAX_INTERACTIVE_BODY: usize = 1024;
 pub struct Bot<'a> {
     shop: &'a ChatShop,
     customer: &'a Customer,
+    placed: &'a Placed<'a>,
     say: Replies,
 }
 
 impl<'a> Bot<'a> {
-    pub fn new(shop: &'a ChatShop, customer: &'a Customer) -> Bot<'a> {
-        Bot { shop, customer, say: Replies { language: Language::of_shop(&shop.language) } }
+    pub fn new(shop: &'a ChatShop, customer: &'a Customer, placed: &'a Placed<'a>) -> Bot<'a> {
+        Bot { shop, customer, placed, say: Replies { language: Language::of_shop(&shop.language) } }
     }
 
     pub fn respond(
@@ -65,15 +68,9 @@ impl<'a> Bot<'a> {
                 cart::clear(conn, shop, customer)?;
                 vec![text(self.say.cleared())]
             }
-            Command::Pay => {
-                let cart = cart::load(conn, shop, customer)?;
-                if cart.is_empty() { vec![text(self.say.cart(&cart))] } else { vec![text(self.say.checkout(&cart))] }
-            }
+            Command::Pay => self.pay(conn)?,
             Command::Help => vec![text(self.say.help(&self.shop.name, self.customer.profile_name.as_deref()))],
-            Command::Cancel => {
-                cart::clear(conn, shop, customer)?;
-                vec![text(self.say.cancelled())]
-            }
+            Command::Cancel => self.cancel(conn)?,
             Command::OptOut => {
                 customers::set_opted_out(conn, shop, customer, true)?;
                 vec![text(self.say.opted_out())]
@@ -84,6 +81,73 @@ impl<'a> Bot<'a> {
             }
             Command::Unknown => vec![text(self.say.unknown())],
         })
+    }
+
+    /// `pagar`: the cart becomes an order, its stock reserved and its Pix
+    /// charge on the way (the code follows in its own message). The cart is
+    /// taken by a conditional delete, so `pagar` twice makes one order; with
+    /// nothing in the cart, the order waiting for payment is shown again.
+    fn pay(&self, conn: &mut AnyConnection) -> Result<Vec<OutboundMessage>, ChatError> {
+        let (shop, customer) = (self.shop.id, self.customer.id);
+        let placed = write_transaction(conn, |conn| {
+            let Some(cart) = cart::take(conn, shop, customer)? else { return Ok(None) };
+            let checkout = Checkout {
+                source: OrderSource::Chat,
+                customer: CustomerRef {
+                    id: Some(customer),
+                    name: self.customer.profile_name.clone(),
+                    whatsapp: Some(self.customer.wa_id.clone()),
+                },
+                items: cart
+                    .lines
+                    .iter()
+                    .map(|line| CheckoutItem { sku: line.product.retailer_id.clone(), quantity: line.quantity })
+                    .collect(),
+                note: None,
+            };
+            match payments::checkout(conn, shop, &checkout, self.placed, crate::db::now()) {
+                Ok((order, _)) => Ok(Some(order)),
+                // Nothing reserved, the cart given back: say what is wrong.
+                Err(PaymentError::Order(OrderError::ItemsUnavailable(problems))) => Err(Unplaced(problems)),
+                Err(other) => Err(Unplaced::from(other)),
+            }
+        });
+        match placed {
+            Ok(Some(order)) => Ok(vec![text(self.say.order_placed(order.number, order.total))]),
+            Ok(None) => match orders::repo::pending_of_customer(conn, shop, customer)? {
+                Some(order) => {
+                    let charge = payments::charge::of_order(conn, order.id)?;
+                    let code = charge.and_then(|c| c.pix_copia_e_cola);
+                    let link = self.placed.links.pay_url(&order.pay_token);
+                    Ok(vec![text(self.say.still_waiting(order.number, order.total, code.as_deref(), &link))])
+                }
+                None => Ok(vec![text(self.say.cart(&cart::load(conn, shop, customer)?))]),
+            },
+            Err(Unplaced(problems)) if !problems.is_empty() => {
+                let mut lines = vec![self.say.cannot_order()];
+                lines.extend(problems.iter().map(|p| self.say.item_problem(p)));
+                Ok(vec![text(lines.join("\n")), self.cart_message(&cart::load(conn, shop, customer)?)])
+            }
+            Err(Unplaced(_)) => Err(ChatError::Encoding("the order could not be placed".into())),
+        }
+    }
+
+    /// `cancelar`: the order waiting for payment is cancelled (stock back,
+    /// the charge removed), or else the cart is emptied.
+    fn cancel(&self, conn: &mut AnyConnection) -> Result<Vec<OutboundMessage>, ChatError> {
+        let (shop, customer) = (self.shop.id, self.customer.id);
+        if let Some(order) = orders::repo::pending_of_customer(conn, shop, customer)? {
+            let now = crate::db::now();
+            return match payments::cancel(conn, shop, order.id, self.placed.links, now) {
+                Ok(_) => Ok(vec![text(self.say.order_cancelled(order.number))]),
+                Err(PaymentError::Order(OrderError::WrongState(_))) => {
+                    Ok(vec![text(self.say.too_late_to_cancel(order.number))])
+                }
+                Err(error) => Err(ChatError::Payment(error)),
+            };
+        }
+        cart::clear(conn, shop, customer)?;
+        Ok(vec![text(self.say.cancelled())])
     }
 
     fn add(&self, conn: &mut AnyConnection, item: &str, quantity: i64) -> Result<Vec<OutboundMessage>, ChatError> {
@@ -227,6 +291,30 @@ impl<'a> Bot<'a> {
                 ReplyButton { id: "clear".into(), title: self.say.button_clear() },
             ],
         }
+    }
+}
+
+/// Why a checkout placed nothing: the items named, or (empty) a fault.
+struct Unplaced(Vec<ItemProblem>);
+
+impl From<diesel::result::Error> for Unplaced {
+    fn from(error: diesel::result::Error) -> Unplaced {
+        tracing::error!(%error, "checkout failed");
+        Unplaced(Vec::new())
+    }
+}
+
+impl From<crate::cart::CartError> for Unplaced {
+    fn from(error: crate::cart::CartError) -> Unplaced {
+        tracing::error!(%error, "checkout failed");
+        Unplaced(Vec::new())
+    }
+}
+
+impl From<PaymentError> for Unplaced {
+    fn from(error: PaymentError) -> Unplaced {
+        tracing::error!(%error, "checkout failed");
+        Unplaced(Vec::new())
     }
 }
 

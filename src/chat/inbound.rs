@@ -8,6 +8,7 @@ use super::delivery;
 use super::webhook::{DeliveryStatus, InboundEvent, InboundMessage, StatusKind};
 use crate::customers;
 use crate::db::{AnyConnection, schema::webhook_failures};
+use crate::payments::Placed;
 use crate::shops::whatsapp::{self, ChatShop};
 use diesel::prelude::*;
 
@@ -36,7 +37,7 @@ fn find_shop(conn: &mut AnyConnection, phone_number_id: &str) -> Result<Option<C
     Ok(whatsapp::chat_shop(conn, shop_id).ok().filter(|shop| shop.phone_number_id.is_none()))
 }
 
-pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Outcome, ChatError> {
+pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent, placed: &Placed<'_>) -> Result<Outcome, ChatError> {
     match event {
         InboundEvent::Message { phone_number_id, contact, message, .. } => {
             // A savepoint inside the delivery's transaction (see `receive`);
@@ -47,7 +48,7 @@ pub fn handle_event(conn: &mut AnyConnection, event: &InboundEvent) -> Result<Ou
                     tracing::warn!(phone_number_id, "webhook for a number no shop has connected; acknowledged");
                     return Ok(Outcome::UnknownNumber);
                 };
-                handle_message(conn, &shop, contact.profile_name.as_deref(), message)
+                handle_message(conn, &shop, contact.profile_name.as_deref(), message, placed)
             });
             match handled {
                 Err(ChatError::AlreadyHandled) => Ok(Outcome::Duplicate),
@@ -66,6 +67,7 @@ fn handle_message(
     shop: &ChatShop,
     profile_name: Option<&str>,
     message: &InboundMessage,
+    placed: &Placed<'_>,
 ) -> Result<Outcome, ChatError> {
     let now = crate::db::now();
     // Meta's clock, but never in our future: it opens the 24-hour window.
@@ -79,7 +81,7 @@ fn handle_message(
         return Err(ChatError::AlreadyHandled);
     }
     delivery::release_held(conn, &customer)?;
-    let replies = Bot::new(shop, &customer).respond(conn, message)?;
+    let replies = Bot::new(shop, &customer, placed).respond(conn, message)?;
     for reply in &replies {
         delivery::enqueue(conn, &customer, reply, true)?;
     }
@@ -137,11 +139,11 @@ pub fn authenticate(
 /// A delivery commits once, whatever the number of messages in it: each
 /// message runs in a savepoint, so one that fails is rolled back alone while
 /// the others commit together (one disk flush per batch, not per message).
-pub fn handle(conn: &mut AnyConnection, events: &[InboundEvent]) -> Result<Receipt, ChatError> {
+pub fn handle(conn: &mut AnyConnection, events: &[InboundEvent], placed: &Placed<'_>) -> Result<Receipt, ChatError> {
     crate::db::write_transaction(conn, |conn| {
         let mut receipt = Receipt::default();
         for event in events {
-            match handle_event(conn, event) {
+            match handle_event(conn, event, placed) {
                 Ok(_) => receipt.handled += 1,
                 Err(error) => {
                     // Meta re-delivers the batch; what was handled is
@@ -167,9 +169,10 @@ pub fn receive(
     app_secret: &[u8],
     body: &[u8],
     signature_header: Option<&str>,
+    placed: &Placed<'_>,
 ) -> Result<Receipt, ChatError> {
     let events = authenticate(app_secret, body, signature_header)?;
-    handle(conn, &events)
+    handle(conn, &events, placed)
 }
 
 fn event_key(event: &InboundEvent) -> String {

@@ -24,6 +24,10 @@ pub enum ChatError {
     Catalog(#[from] crate::catalog::CatalogError),
     #[error(transparent)]
     Shop(#[from] crate::shops::ShopError),
+    #[error(transparent)]
+    Payment(#[from] crate::payments::PaymentError),
+    #[error(transparent)]
+    Order(#[from] crate::orders::OrderError),
     /// A message id seen before: Meta re-delivered it.
     #[error("this message was handled before")]
     AlreadyHandled,

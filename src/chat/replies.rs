@@ -3,6 +3,7 @@
 use crate::cart::{AddOutcome, Cart, MAX_QUANTITY};
 use crate::catalog::{Availability, Product};
 use crate::money::Money;
+use crate::orders::ItemProblem;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {
@@ -173,13 +174,68 @@ impl Replies {
         )
     }
 
-    /// Checkout without a payment provider yet: the order summary, and the
-    /// honest state of payment.
-    pub fn checkout(&self, cart: &Cart) -> String {
-        let summary = self.cart(cart);
+    pub fn order_placed(&self, number: i64, total: Money) -> String {
+        let total = total.format_brl();
         self.pick(
-            format!("{summary}\n\nPedido anotado! A loja vai confirmar com você a forma de pagamento."),
-            format!("{summary}\n\nOrder noted! The shop will confirm the payment with you."),
+            format!("Pedido #{number} feito! Total {total}. Já vou enviar o código Pix para pagamento."),
+            format!("Order #{number} placed! Total {total}. The Pix code to pay is on its way."),
+        )
+    }
+
+    pub fn still_waiting(&self, number: i64, total: Money, code: Option<&str>, link: &str) -> String {
+        let total = total.format_brl();
+        let head = self.pick(
+            format!("Seu pedido #{number} ({total}) está esperando o pagamento."),
+            format!("Your order #{number} ({total}) is waiting for payment."),
+        );
+        match code {
+            Some(code) => self.pick(
+                format!("{head}\n\nPix copia e cola:\n{code}\n\nOu pague por aqui: {link}"),
+                format!("{head}\n\nPix copy and paste:\n{code}\n\nOr pay here: {link}"),
+            ),
+            None => self.pick(format!("{head}\nPague por aqui: {link}"), format!("{head}\nPay here: {link}")),
+        }
+    }
+
+    pub fn cannot_order(&self) -> String {
+        self.pick(
+            "Não deu para fechar o pedido; nada foi reservado:".into(),
+            "The order could not be placed; nothing was reserved:".into(),
+        )
+    }
+
+    pub fn item_problem(&self, problem: &ItemProblem) -> String {
+        match problem {
+            ItemProblem::UnknownProduct { retailer_id } => self.pick(
+                format!("• {retailer_id}: não está mais no catálogo"),
+                format!("• {retailer_id}: no longer in the catalogue"),
+            ),
+            ItemProblem::Unavailable { name, .. } => {
+                self.pick(format!("• {name}: indisponível no momento"), format!("• {name}: not available right now"))
+            }
+            ItemProblem::OutOfStock { name, available, .. } if *available > 0 => {
+                self.pick(format!("• {name}: só temos {available}"), format!("• {name}: only {available} left"))
+            }
+            ItemProblem::OutOfStock { name, .. } => {
+                self.pick(format!("• {name}: esgotado"), format!("• {name}: sold out"))
+            }
+            ItemProblem::InvalidQuantity { retailer_id } => {
+                self.pick(format!("• {retailer_id}: quantidade inválida"), format!("• {retailer_id}: invalid quantity"))
+            }
+        }
+    }
+
+    pub fn order_cancelled(&self, number: i64) -> String {
+        self.pick(
+            format!("Pedido #{number} cancelado. Se quiser, é só montar outro carrinho."),
+            format!("Order #{number} cancelled. Build another cart whenever you like."),
+        )
+    }
+
+    pub fn too_late_to_cancel(&self, number: i64) -> String {
+        self.pick(
+            format!("O pedido #{number} já não pode ser cancelado por aqui; fale com a loja."),
+            format!("Order #{number} can no longer be cancelled here; please talk to the shop."),
         )
     }
 

@@ -46,7 +46,7 @@ pub fn run(config: Config, shop: ShopId, customer: PhoneNumber, name: Option<Str
         }
         let body = serde_json::to_vec(&webhook_for(shop, &customer, name.as_deref(), said))?;
         let signature = crate::chat::signature::sign(secret.as_bytes(), &body);
-        inbound::receive(&mut conn, secret.as_bytes(), &body, Some(&signature))?;
+        inbound::receive(&mut conn, secret.as_bytes(), &body, Some(&signature), &services.placed())?;
         runtime.block_on(jobs.run_until_idle());
         for message in replies_since(&mut conn, shop, &customer, &mut last_seen)? {
             println!("{}\n", render(&message));

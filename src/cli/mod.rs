@@ -3,6 +3,7 @@
 mod catalog;
 mod chat;
 mod jobs;
+mod pay;
 mod pix;
 mod secrets;
 mod serve;
@@ -50,6 +51,13 @@ enum Command {
     /// Pix BR Codes: encode, decode, QR.
     #[command(subcommand)]
     Pix(pix::PixCommand),
+    /// Pay a sandbox charge, as a customer's bank app would.
+    Pay {
+        txid: String,
+        /// What the payer sends (the charge's amount when absent), like 45.90.
+        #[arg(long)]
+        amount: Option<String>,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -67,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat { shop, customer, name } => chat::run(chatshop_config()?, shop, customer, name),
         Command::Jobs(command) => jobs::run(chatshop_config()?, command),
         Command::Secrets(command) => secrets::run(chatshop_config()?, command),
+        Command::Pay { txid, amount } => pay::run(chatshop_config()?, txid, amount),
     }
 }
 

@@ -6,6 +6,8 @@ use crate::catalog::CatalogError;
 use crate::chat::ChatError;
 use crate::chat::webhook::WebhookError;
 use crate::db::DbError;
+use crate::orders::OrderError;
+use crate::payments::PaymentError;
 use crate::shops::ShopError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -23,6 +25,10 @@ pub enum ApiError {
     Chat(#[from] ChatError),
     #[error(transparent)]
     Db(#[from] DbError),
+    #[error(transparent)]
+    Order(#[from] OrderError),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
     /// Errors of the HTTP layer itself: bodies, queries, routes.
     #[error("{detail}")]
     Request { status: StatusCode, code: &'static str, detail: String },
@@ -59,6 +65,8 @@ impl ApiError {
                 _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
             },
             ApiError::Db(e) => database(e),
+            ApiError::Order(e) => order(e),
+            ApiError::Payment(e) => payment(e),
             ApiError::TooMany { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code, none()),
             ApiError::Request { status, code, .. } => (*status, code, none()),
         }
@@ -107,6 +115,51 @@ fn catalog(e: &CatalogError) -> Described {
         CatalogError::UnreadableFeed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_feed", none()),
         CatalogError::Db(e) => database(e),
         CatalogError::Corrupt(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
+    }
+}
+
+fn order(e: &OrderError) -> Described {
+    let none = Map::new;
+    match e {
+        OrderError::NoItems => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member("items")),
+        OrderError::ItemsUnavailable(items) => {
+            let mut extra = Map::new();
+            extra.insert("items".into(), json!(items));
+            (StatusCode::UNPROCESSABLE_ENTITY, "items_unavailable", extra)
+        }
+        OrderError::TotalTooLarge => (StatusCode::UNPROCESSABLE_ENTITY, "total_too_large", none()),
+        OrderError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field)),
+        OrderError::NotFound => (StatusCode::NOT_FOUND, "not_found", none()),
+        OrderError::WrongState(status) => {
+            let mut extra = Map::new();
+            extra.insert("current_status".into(), json!(status));
+            (StatusCode::CONFLICT, "wrong_state", extra)
+        }
+        OrderError::Catalog(e) => catalog(e),
+        OrderError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
+    }
+}
+
+fn payment(e: &PaymentError) -> Described {
+    let none = Map::new;
+    match e {
+        PaymentError::Order(e) => order(e),
+        PaymentError::Shop(e) => shop(e),
+        PaymentError::NoSuchCharge | PaymentError::SandboxOff => (StatusCode::NOT_FOUND, "not_found", none()),
+        PaymentError::ChargeNotPayable(status) => {
+            let mut extra = Map::new();
+            extra.insert("current_status".into(), json!(status));
+            (StatusCode::CONFLICT, "charge_not_payable", extra)
+        }
+        PaymentError::Invalid { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field)),
+        PaymentError::RefundTooLarge { left, .. } => {
+            let mut extra = field_member("amount");
+            extra.insert("refundable".into(), json!(left));
+            (StatusCode::UNPROCESSABLE_ENTITY, "refund_too_large", extra)
+        }
+        PaymentError::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund", none()),
+        PaymentError::Psp(_) => (StatusCode::BAD_GATEWAY, "psp_error", none()),
+        PaymentError::Jobs(_) | PaymentError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
     }
 }
 

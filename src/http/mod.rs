@@ -7,6 +7,9 @@ mod catalog;
 mod error;
 mod health;
 mod openapi;
+mod orders;
+mod pay;
+mod pix;
 mod products;
 mod shops;
 mod throttle;
@@ -74,7 +77,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(catalog::import)
         .service(catalog::feed_csv)
         .service(webhooks::verify)
-        .service(webhooks::receive);
+        .service(webhooks::receive)
+        .service(pix::patch_shop)
+        .service(orders::create)
+        .service(orders::list)
+        .service(orders::get)
+        .service(orders::cancel)
+        .service(orders::fulfil)
+        .service(orders::refund)
+        .service(orders::payments_list)
+        .service(pix::pix_callback)
+        .service(pix::pix_callback_suffixed)
+        .service(pix::sandbox_pay)
+        .service(pay::page)
+        .service(pay::status)
+        .service(pay::qr_svg)
+        .service(pay::qr_png);
     let document = openapi::ApiDocument::of(&api);
     cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(|e, _| {
@@ -99,6 +117,39 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         )
         .service(api)
         .default_service(web::to(no_route));
+}
+
+/// Parses a JSON body read as bytes (when the handler also needs the raw
+/// bytes), with the same answers as the JSON extractor: 413, 415, 400, 422.
+pub fn parse_json<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
+    let limit = req.app_data::<web::Data<BodyLimits>>().map_or(usize::MAX, |l| l.json);
+    if body.len() > limit {
+        return Err(ApiError::request(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the body is larger than {limit} bytes"),
+        ));
+    }
+    if let Some(kind) = req.headers().get(actix_web::http::header::CONTENT_TYPE) {
+        let json = kind.to_str().is_ok_and(|k| {
+            let k = k.to_ascii_lowercase();
+            k.starts_with("application/json") || (k.starts_with("application/") && k.contains("+json"))
+        });
+        if !json {
+            return Err(ApiError::request(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send application/json",
+            ));
+        }
+    }
+    serde_json::from_slice(body).map_err(|de| {
+        if de.is_data() {
+            ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", de.to_string())
+        } else {
+            ApiError::request(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {de}"))
+        }
+    })
 }
 
 /// Reads a raw body up to `limit` bytes; past it, a 413 before anything is parsed.

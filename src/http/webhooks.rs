@@ -2,7 +2,6 @@
 
 use super::{ApiError, read_bounded, with_db};
 use crate::chat::{inbound, webhook};
-use crate::db::Pool;
 use crate::jobs::Wake;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -52,7 +51,7 @@ pub async fn verify(app: web::Data<WhatsAppApp>, query: web::Query<Handshake>) -
 pub async fn receive(
     req: HttpRequest,
     payload: web::Payload,
-    pool: web::Data<Pool>,
+    services: web::Data<crate::services::Services>,
     app: web::Data<WhatsAppApp>,
     wake: web::Data<Wake>,
 ) -> Result<HttpResponse, ApiError> {
@@ -68,7 +67,9 @@ pub async fn receive(
     // Checked and parsed before a database connection is taken: forged or
     // malformed posts cost no connection.
     let events = inbound::authenticate(secret.as_bytes(), &body, header.as_deref())?;
-    let receipt = with_db(&pool, move |conn| Ok(inbound::handle(conn, &events)?)).await?;
+    let services = services.into_inner();
+    let svc = services.clone();
+    let receipt = with_db(&services.pool, move |conn| Ok(inbound::handle(conn, &events, &svc.placed())?)).await?;
     wake.now();
     if receipt.failed > 0 {
         return Err(ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", "some events were not handled"));

@@ -102,12 +102,18 @@ impl Outcome {
     pub fn lost() -> Outcome {
         Outcome::new(Next::Lost)
     }
-    /// Adds changes to commit with the outcome.
+    /// Adds changes to commit with the outcome, after any added before.
     pub fn with(
         mut self,
         effects: impl Fn(&mut AnyConnection) -> diesel::QueryResult<()> + Send + Sync + 'static,
     ) -> Self {
-        self.effects = Some(Box::new(effects));
+        self.effects = Some(match self.effects.take() {
+            None => Box::new(effects),
+            Some(earlier) => Box::new(move |conn: &mut AnyConnection| {
+                earlier(conn)?;
+                effects(conn)
+            }),
+        });
         self
     }
 }

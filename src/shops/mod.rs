@@ -2,6 +2,7 @@
 
 mod repo;
 pub mod secrets;
+pub mod settings;
 pub mod whatsapp;
 
 pub use crate::ids::ShopId;

@@ -39,6 +39,21 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/webhooks/whatsapp", "get"),
         ("/webhooks/whatsapp", "post"),
         ("/openapi.json", "get"),
+        ("/v1/shop", "patch"),
+        ("/v1/orders", "get"),
+        ("/v1/orders", "post"),
+        ("/v1/orders/{id}", "get"),
+        ("/v1/orders/{id}/cancel", "post"),
+        ("/v1/orders/{id}/fulfil", "post"),
+        ("/v1/orders/{id}/refunds", "post"),
+        ("/v1/payments", "get"),
+        ("/webhooks/pix/{shop_id}", "post"),
+        ("/webhooks/pix/{shop_id}/pix", "post"),
+        ("/sandbox/pix/{txid}/pay", "post"),
+        ("/pay/{token}", "get"),
+        ("/pay/{token}/status", "get"),
+        ("/pay/{token}/qr.svg", "get"),
+        ("/pay/{token}/qr.png", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");

@@ -1,0 +1,15 @@
+DROP TABLE events;
+DROP TABLE pix_webhook_deliveries;
+DROP TABLE idempotency_keys;
+DROP TABLE refunds;
+DROP TABLE payments;
+DROP TABLE charges;
+DROP TABLE order_lines;
+DROP TABLE orders;
+DROP TABLE psp_settings;
+ALTER TABLE shops DROP COLUMN next_order_number;
+ALTER TABLE shops DROP COLUMN summary_time;
+ALTER TABLE shops DROP COLUMN timezone;
+ALTER TABLE shops DROP COLUMN charge_ttl_seconds;
+ALTER TABLE shops DROP COLUMN free_shipping_above_cents;
+ALTER TABLE shops DROP COLUMN shipping_fee_cents;

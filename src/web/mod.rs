@@ -1,0 +1,3 @@
+//! The customer's pages, server-rendered with no external assets.
+
+pub mod pay;
