@@ -72,6 +72,7 @@ impl Services {
             .register::<payments::ExpireOrder>()
             .register::<payments::PollCharge>()
             .register::<payments::VerifyPix>()
+            .register::<payments::SweepPix>()
             .register::<payments::RequestRefund>()
             .register::<payments::FollowRefund>()
             .build()

@@ -81,7 +81,7 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
     let shop = crate::shops::whatsapp::chat_shop(conn, event.shop_id).map_err(crate::chat::ChatError::from)?;
     let say = Portuguese(!shop.language.starts_with("en"));
     let message = match event.event_type {
-        EventType::ChargeIssued => pix_code(conn, &shop, &say, &order)?,
+        EventType::ChargeIssued => pix_code(conn, &shop, &say, &order, event.created_at)?,
         EventType::OrderPaid => status(&order, &say, "processing", paid_at(&order), |n| {
             say.pick(format!("Pagamento do pedido #{n} recebido. Obrigado!"), format!("Payment for order #{n} received. Thank you!"))
         }),
@@ -153,6 +153,7 @@ fn pix_code(
     shop: &ChatShop,
     say: &Portuguese,
     order: &EventOrder,
+    issued_at: NaiveDateTime,
 ) -> Result<OutboundMessage, NotifyError> {
     let Some(charge) = &order.charge else { return Err(NotifyError::Data(serde::de::Error::custom("no charge"))) };
     let Some(code) = charge.pix_copia_e_cola.clone() else {
@@ -203,8 +204,10 @@ fn pix_code(
         tax_cents: 0,
         shipping_cents: order.shipping.cents(),
         discount_cents: order.discount.cents(),
-        // Meta wants at least 5 minutes ahead; the charge has its own time.
-        expiration: Some(Expiration {
+        // Meta refuses an expiration less than 5 minutes ahead (a minute more
+        // for the send itself); a shorter or late charge goes without it and
+        // still expires on time.
+        expiration: (expires_at - issued_at >= chrono::TimeDelta::seconds(360)).then(|| Expiration {
             timestamp: expires_at.and_utc().timestamp(),
             description: say.pick("O código Pix expira".into(), "The Pix code expires".into()),
         }),

@@ -9,6 +9,7 @@ use super::confirm::record_pix;
 use super::psp::{ChargeRequest, Psp, PspError, PspPix};
 use super::received::PaymentSource;
 use super::refunds::record_returns;
+use super::sweep::SweepPix;
 use super::view::{Links, order_view};
 use super::{PaymentError, PaymentsDeps};
 use crate::db::{AnyConnection, Pool};
@@ -23,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// PSP calls are retried for about a day before a job gives up.
-const PSP_RETRY: RetryPolicy = RetryPolicy { max_attempts: 14, base: TimeDelta::seconds(2), cap: TimeDelta::hours(2) };
+pub(super) const PSP_RETRY: RetryPolicy =
+    RetryPolicy { max_attempts: 14, base: TimeDelta::seconds(2), cap: TimeDelta::hours(2) };
 
 /// Runs database work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
@@ -52,7 +54,7 @@ pub(super) fn failed(error: PspError) -> Outcome {
 }
 
 /// Records the Pix the PSP vouched for, with the job's outcome.
-fn record_all(
+pub(super) fn record_all(
     outcome: Outcome,
     shop: ShopId,
     pix: Vec<PspPix>,
@@ -128,6 +130,9 @@ impl<C: PaymentsDeps> Job<C> for CreateCharge {
                     let txid = &made.txid;
                     if charge::mark_active(conn, txid, &made.pix_copia_e_cola, made.location.as_deref(), now)? {
                         let Some(charge) = charge::by_txid(conn, txid)? else { return Ok(()) };
+                        let sweep = SweepPix { shop_id: shop, day: now.date() };
+                        crate::jobs::enqueue(conn, &sweep, sweep.schedule())
+                            .map_err(|e| query_error(PaymentError::Jobs(e)))?;
                         let view = order_view(conn, shop, charge.order_id, &links).map_err(query_error)?;
                         record(conn, shop, EventType::ChargeIssued, &view, now).map_err(query_error)?;
                     }

@@ -16,6 +16,7 @@ mod jobs;
 mod login_limits;
 mod outbox_migration;
 mod payment_races;
+mod payment_sweep;
 mod pix_chat;
 mod products;
 mod races;

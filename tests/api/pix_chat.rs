@@ -45,6 +45,11 @@ async fn pagar_sends_the_pix_code_and_the_chat_confirms_the_payment(app: TestApp
     assert_eq!(pix["key_type"], "EMAIL");
     let reference = parameters["reference_id"].as_str().unwrap().to_owned();
     assert!(reference.len() <= 60);
+    let expires: i64 = parameters["order"]["expiration"]["timestamp"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("the code's expiry");
+    assert!(expires >= chrono::Utc::now().timestamp() + 300, "Meta wants at least 5 minutes ahead");
     // The customer pays in their bank app; the PSP (sandbox) confirms.
     let paid = app.client.post(app.url(&format!("/sandbox/pix/{}/pay", only_txid(&app)))).send().await.unwrap();
     assert_eq!(paid.status(), 200);
@@ -57,6 +62,22 @@ async fn pagar_sends_the_pix_code_and_the_chat_confirms_the_payment(app: TestApp
     assert_eq!(parameters["order"]["status"], "processing");
 }
 chat_test!(pagar_sends_the_pix_code_and_the_chat_confirms_the_payment);
+
+async fn a_charge_with_five_minutes_or_less_left_goes_without_meta_s_expiration(app: TestApp, fake: FakeGraph) {
+    let shop = connected_bakery(&app, None).await;
+    let patch = json!({"checkout": {"charge_ttl_seconds": 300}});
+    let response = app.client.patch(app.url("/v1/shop")).bearer_auth(&shop.token).json(&patch).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    say(&app, "wamid.in1", "2x BOLO-CHOC").await;
+    say(&app, "wamid.in2", "pagar").await;
+    app.run_until_idle().await;
+    let sent = fake.requests();
+    let details =
+        sent.iter().find(|r| r.body["interactive"]["type"] == "order_details").expect("an order_details message");
+    // Meta refuses an expiration less than 300 s ahead: the message would not go.
+    assert!(details.body["interactive"]["action"]["parameters"]["order"].get("expiration").is_none());
+}
+chat_test!(a_charge_with_five_minutes_or_less_left_goes_without_meta_s_expiration);
 
 async fn pagar_twice_makes_one_order_and_shows_it_again(app: TestApp, fake: FakeGraph) {
     connected_bakery(&app, None).await;
