@@ -48,6 +48,20 @@ pub(super) fn query_error(error: PaymentError) -> diesel::result::Error {
     }
 }
 
+/// The shop's PSP client, the job's lease renewed for the call to come.
+pub(super) async fn psp_for_call<C: PaymentsDeps>(
+    context: &Arc<C>,
+    run: &JobRun,
+    shop: ShopId,
+) -> Result<C::Psp, Outcome> {
+    let ctx = context.clone();
+    let psp = blocking(run.pool(), move |conn| Ok(ctx.psp(conn, shop)?)).await.map_err(Outcome::retry)?;
+    if !run.renew().await {
+        return Err(Outcome::lost());
+    }
+    Ok(psp)
+}
+
 /// What a PSP failure means for the job.
 pub(super) fn failed(error: PspError) -> Outcome {
     if error.is_transient() { Outcome::retry(error.to_string()) } else { Outcome::dead(error.to_string()) }
@@ -163,14 +177,11 @@ impl<C: PaymentsDeps> Job<C> for CancelCharge {
     const RETRY: RetryPolicy = PSP_RETRY;
 
     async fn run(self, context: Arc<C>, run: JobRun) -> Outcome {
-        let (shop, ctx) = (self.shop_id, context.clone());
-        let psp = match blocking(run.pool(), move |conn| Ok(ctx.psp(conn, shop)?)).await {
+        let shop = self.shop_id;
+        let psp = match psp_for_call(&context, &run, shop).await {
             Ok(psp) => psp,
-            Err(error) => return Outcome::retry(error),
+            Err(outcome) => return outcome,
         };
-        if !run.renew().await {
-            return Outcome::lost();
-        }
         match psp.cancel_charge(&self.txid).await {
             Ok(()) | Err(PspError::NotFound) => Outcome::done(),
             Err(error) => failed(error),
@@ -323,14 +334,11 @@ impl<C: PaymentsDeps> Job<C> for VerifyPix {
     const RETRY: RetryPolicy = PSP_RETRY;
 
     async fn run(self, context: Arc<C>, run: JobRun) -> Outcome {
-        let (shop, ctx) = (self.shop_id, context.clone());
-        let psp = match blocking(run.pool(), move |conn| Ok(ctx.psp(conn, shop)?)).await {
+        let shop = self.shop_id;
+        let psp = match psp_for_call(&context, &run, shop).await {
             Ok(psp) => psp,
-            Err(error) => return Outcome::retry(error),
+            Err(outcome) => return outcome,
         };
-        if !run.renew().await {
-            return Outcome::lost();
-        }
         match psp.get_pix(&self.end_to_end_id).await {
             Ok(pix) => {
                 record_all(Outcome::done(), shop, vec![pix], PaymentSource::Webhook, context.links().clone(), run.now())

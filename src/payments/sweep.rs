@@ -4,9 +4,10 @@
 //! out of the books. Recording is idempotent (one payment per endToEndId), so
 //! a sweep that finds what a callback already brought changes nothing.
 
-use super::jobs::{PSP_RETRY, blocking, failed, record_all};
+use super::PaymentsDeps;
+use super::jobs::{PSP_RETRY, failed, psp_for_call, record_all};
+use super::psp::Psp;
 use super::received::PaymentSource;
-use super::{PaymentsDeps, psp::Psp};
 use crate::ids::ShopId;
 use crate::jobs::{Job, JobKind, JobRun, Outcome, RetryPolicy, Schedule};
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
@@ -43,14 +44,11 @@ impl<C: PaymentsDeps> Job<C> for SweepPix {
     const RETRY: RetryPolicy = PSP_RETRY;
 
     async fn run(self, context: Arc<C>, run: JobRun) -> Outcome {
-        let (shop, ctx) = (self.shop_id, context.clone());
-        let psp = match blocking(run.pool(), move |conn| Ok(ctx.psp(conn, shop)?)).await {
+        let shop = self.shop_id;
+        let psp = match psp_for_call(&context, &run, shop).await {
             Ok(psp) => psp,
-            Err(error) => return Outcome::retry(error),
+            Err(outcome) => return outcome,
         };
-        if !run.renew().await {
-            return Outcome::lost();
-        }
         let (from, to) = self.window();
         match psp.list_pix(from.and_utc(), to.and_utc()).await {
             Ok(found) => {
