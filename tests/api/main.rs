@@ -18,6 +18,7 @@ mod outbox_migration;
 mod payment_races;
 mod pix_chat;
 mod products;
+mod psp_api_pix;
 mod races;
 mod schema;
 mod transactions;
