@@ -77,7 +77,8 @@ async fn paid_through_the_psp_callback(app: TestApp) {
 async fn psp_faults_lose_nothing(app: TestApp) {
     let psp = FakePsp::start();
     let token = shop_on(&app, &psp).await;
-    // The PSP is down for three calls: the charge is retried, not lost.
+    // The PSP is down for three calls: the charge is retried, not lost, and
+    // polling keeps watching while it is being made.
     psp.state().fail_next = 3;
     let placed = place(&app, &token, &order_body(1, 0)).await;
     for _ in 0..6 {
@@ -100,7 +101,8 @@ async fn psp_faults_lose_nothing(app: TestApp) {
         app.clock.advance(TimeDelta::seconds(300));
         app.run_until_idle().await;
     }
-    assert_eq!(order(&app, &token, &placed["id"]).await["status"], "paid");
+    let after = order(&app, &token, &placed["id"]).await;
+    assert_eq!(after["status"], "paid", "found by polling: {after}");
     assert_eq!(psp.state().tokens_issued, issued + 1, "refreshed once");
 
     // A client certificate the PSP's CA never signed is refused at the handshake.
