@@ -80,6 +80,7 @@ impl Services {
             .register::<payments::ExpireOrder>()
             .register::<payments::PollCharge>()
             .register::<payments::VerifyPix>()
+            .register::<payments::SweepPix>()
             .register::<payments::RequestRefund>()
             .register::<payments::FollowRefund>()
             .build()

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// PSP calls are retried for about a day before a job gives up.
-const PSP_RETRY: RetryPolicy = RetryPolicy { max_attempts: 14, base: TimeDelta::seconds(2), cap: TimeDelta::hours(2) };
+pub(super) const PSP_RETRY: RetryPolicy =
+    RetryPolicy { max_attempts: 14, base: TimeDelta::seconds(2), cap: TimeDelta::hours(2) };
 
 /// Runs database work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
@@ -52,7 +53,7 @@ pub(super) fn failed(error: PspError) -> Outcome {
 }
 
 /// Records the Pix the PSP vouched for, with the job's outcome.
-fn record_all(
+pub(super) fn record_all(
     outcome: Outcome,
     shop: ShopId,
     pix: Vec<PspPix>,

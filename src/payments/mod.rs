@@ -16,6 +16,7 @@ pub mod received;
 pub mod refund;
 mod refunds;
 pub mod sandbox;
+mod sweep;
 pub mod view;
 
 pub use charge::{Charge, ChargeStatus, PspKind};
@@ -24,6 +25,7 @@ pub use confirm::{Recorded, record_pix};
 pub use jobs::{CancelCharge, CreateCharge, ExpireOrder, PollCharge, VerifyPix};
 pub use received::{Payment, PaymentOutcome, PaymentSource};
 pub use refunds::{FollowRefund, RequestRefund, request_refund};
+pub use sweep::SweepPix;
 pub use view::{Links, OrderView, order_view};
 
 use crate::db::AnyConnection;

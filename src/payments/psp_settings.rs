@@ -158,6 +158,9 @@ pub fn save(
         if updated == 0 {
             diesel::insert_into(s::psp_settings).values((s::shop_id.eq(shop), row, flags)).execute(conn)?;
         }
+        if matches!(choice, PspChoice::ApiPix(_)) {
+            super::SweepPix::start(conn, shop, now)?;
+        }
         Ok(())
     })
 }

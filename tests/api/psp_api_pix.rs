@@ -2,7 +2,8 @@
 //! HTTPS with mutual TLS): the charge is made at the PSP, its callback is
 //! confirmed with the PSP before the order is paid, forged entries change
 //! nothing, lost callbacks are found by polling, 500s and expired tokens are
-//! retried, a wrong client certificate is refused, refunds settle at the PSP.
+//! retried, a wrong client certificate is refused, refunds settle at the PSP,
+//! and the daily sweep keeps a Pix nobody announced.
 
 use crate::checkout::{bakery, order_body, place};
 use crate::helpers::{Engine, TestApp};
@@ -113,6 +114,15 @@ async fn psp_faults_lose_nothing(app: TestApp) {
     let refused = put_psp(&app, &token, &wrong).await;
     assert_eq!(refused.status(), 502);
     assert!(psp.state().handshakes_refused > 0);
+
+    // A Pix nobody announced is found by the day's sweep and kept.
+    let unannounced = psp.receive_unannounced("12.00");
+    app.clock.advance(TimeDelta::hours(26));
+    app.run_until_idle().await;
+    let payments: Value = app.get("/v1/payments", &token).await.json().await.unwrap();
+    let kept = payments["data"].as_array().unwrap();
+    assert_eq!(kept.len(), 2, "{payments}");
+    assert!(kept.iter().any(|p| p["end_to_end_id"] == unannounced.as_str() && p["amount"] == "12.00"), "{payments}");
 }
 
 macro_rules! on_both_with_fake_psp {

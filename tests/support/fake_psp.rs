@@ -208,6 +208,20 @@ impl FakePsp {
     }
 }
 
+impl FakePsp {
+    /// A Pix to the shop's key that names no charge (paid from a bank app
+    /// by key), with no callback: only the daily sweep can find it.
+    pub fn receive_unannounced(&self, amount: &str) -> String {
+        let mut state = self.state();
+        state.e2e_count += 1;
+        let e2e = format!("E12345678202611231200{:011}", state.e2e_count);
+        let entry = json!({"endToEndId": e2e, "valor": amount,
+            "horario": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)});
+        state.pix.insert(e2e.clone(), entry);
+        e2e
+    }
+}
+
 fn answer(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
