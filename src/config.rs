@@ -47,6 +47,9 @@ pub struct Config {
     pub reconcile_interval_seconds: i64,
     /// How long a customer has to pay, unless the shop says (`CHATSHOP_CHARGE_TTL_SECONDS`).
     pub charge_ttl_seconds: i64,
+    /// CA certificates (PEM) trusted for PSPs beside the system's, for a PSP
+    /// behind a private CA or a local fake (`CHATSHOP_PSP_CA_FILE`).
+    pub psp_ca_file: Option<PathBuf>,
 }
 
 /// Secrets show as set or not, never their value.
@@ -168,6 +171,7 @@ impl Config {
                 parsed(&lookup, "CHATSHOP_CHARGE_TTL_SECONDS", 1800)?,
                 "CHATSHOP_CHARGE_TTL_SECONDS",
             )?,
+            psp_ca_file: lookup("CHATSHOP_PSP_CA_FILE").map(PathBuf::from),
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,

@@ -12,7 +12,7 @@ use crate::db::Pool;
 use crate::ids::ShopId;
 use crate::jobs::Runner;
 use crate::payments::psp::PspError;
-use crate::payments::psp::sandbox::Sandbox;
+use crate::payments::psp::shop::{PspClients, ShopPsp};
 use crate::payments::{self, Links, PaymentsDeps, Placed};
 use chrono::TimeDelta;
 use std::sync::Arc;
@@ -31,6 +31,8 @@ pub struct Services {
     pub charge_ttl: TimeDelta,
     /// The sandbox PSP's pay endpoint and command are on.
     pub sandbox: bool,
+    /// API Pix clients per shop, so tokens and connections are reused.
+    pub psp_clients: PspClients,
 }
 
 impl Services {
@@ -46,7 +48,13 @@ impl Services {
             reconcile_interval: config.reconcile_interval(),
             charge_ttl: config.charge_ttl(),
             sandbox: config.sandbox,
+            psp_clients: PspClients::new(psp_roots(config)),
         })
+    }
+
+    /// Where a PSP posts the shop's callbacks.
+    pub fn pix_webhook_url(&self, shop: ShopId) -> String {
+        format!("{}/webhooks/pix/{shop}", self.links.public_url.trim_end_matches('/'))
     }
 
     /// Pay links point at `public_url` (the address the service bound, when
@@ -79,6 +87,20 @@ impl Services {
     }
 }
 
+/// The extra CA certificates for PSPs. An unreadable file is logged and
+/// trusts nothing more: calls to a PSP behind that CA then fail visibly, and
+/// the rest of the service runs.
+fn psp_roots(config: &Config) -> Vec<String> {
+    let Some(path) = &config.psp_ca_file else { return Vec::new() };
+    match std::fs::read_to_string(path) {
+        Ok(pem) => vec![pem],
+        Err(error) => {
+            tracing::error!(path = %path.display(), %error, "CHATSHOP_PSP_CA_FILE cannot be read");
+            Vec::new()
+        }
+    }
+}
+
 impl WhatsAppDeps for Services {
     fn graph(&self) -> &GraphClient {
         &self.graph
@@ -100,9 +122,9 @@ impl MailDeps for Services {
 impl crate::notify::NotifyDeps for Services {}
 
 impl PaymentsDeps for Services {
-    type Psp = Sandbox;
-    fn psp(&self, _conn: &mut AnyConnection, _shop: ShopId) -> Result<Sandbox, PspError> {
-        Ok(Sandbox)
+    type Psp = ShopPsp;
+    fn psp(&self, conn: &mut AnyConnection, shop: ShopId) -> Result<ShopPsp, PspError> {
+        self.psp_clients.for_shop(conn, &self.keyring, shop)
     }
     fn links(&self) -> &Links {
         &self.links

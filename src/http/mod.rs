@@ -11,6 +11,7 @@ mod orders;
 mod pay;
 mod pix;
 mod products;
+mod psp;
 mod shops;
 mod throttle;
 mod webhooks;
@@ -69,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(accounts::change_password)
         .service(accounts::remove_user)
         .service(shops::put_whatsapp)
+        .service(psp::put_psp)
         .service(products::list)
         .service(products::create)
         .service(products::get)

@@ -3,13 +3,12 @@
 //! confirm what a callback said. Each reads what it needs, calls the PSP
 //! with no transaction open, and commits what it learnt with its outcome.
 
-use super::charge::{self, Charge, ChargeStatus, PspKind};
+use super::charge::{self, ChargeStatus, PspKind};
 use super::checkout::{close_charge, record};
 use super::confirm::record_pix;
 use super::psp::{ChargeRequest, Psp, PspError, PspPix};
 use super::received::PaymentSource;
 use super::refunds::record_returns;
-use super::sweep::SweepPix;
 use super::view::{Links, order_view};
 use super::{PaymentError, PaymentsDeps};
 use crate::db::{AnyConnection, Pool};
@@ -144,9 +143,6 @@ impl<C: PaymentsDeps> Job<C> for CreateCharge {
                     let txid = &made.txid;
                     if charge::mark_active(conn, txid, &made.pix_copia_e_cola, made.location.as_deref(), now)? {
                         let Some(charge) = charge::by_txid(conn, txid)? else { return Ok(()) };
-                        let sweep = SweepPix { shop_id: shop, day: now.date() };
-                        crate::jobs::enqueue(conn, &sweep, sweep.schedule())
-                            .map_err(|e| query_error(PaymentError::Jobs(e)))?;
                         let view = order_view(conn, shop, charge.order_id, &links).map_err(query_error)?;
                         record(conn, shop, EventType::ChargeIssued, &view, now).map_err(query_error)?;
                     }
@@ -283,18 +279,31 @@ impl<C: PaymentsDeps> Job<C> for PollCharge {
 
     async fn run(self, context: Arc<C>, run: JobRun) -> Outcome {
         let (shop, txid, ctx) = (self.shop_id, self.txid.clone(), context.clone());
+        let interval = context.reconcile_interval();
+        let next = PollCharge { round: self.round + 1, ..self.clone() };
         let loaded = blocking(run.pool(), move |conn| {
-            let open = charge::by_txid(conn, &txid)?.filter(|c: &Charge| c.status == ChargeStatus::Active);
-            Ok(match open {
-                Some(charge) => Some((charge, ctx.psp(conn, shop)?)),
-                None => None,
+            let found = charge::by_txid(conn, &txid)?;
+            Ok(match found {
+                Some(charge) if charge.status == ChargeStatus::Active => Some(Some((charge, ctx.psp(conn, shop)?))),
+                // Still being made at the PSP (its create job retrying):
+                // look again next round rather than stop watching.
+                Some(charge) if charge.status == ChargeStatus::Pending => Some(None),
+                _ => None,
             })
         })
         .await;
         let (charge, psp) = match loaded {
             Err(error) => return Outcome::retry(error),
             Ok(None) => return Outcome::done(),
-            Ok(Some(found)) => found,
+            Ok(Some(None)) => {
+                let now = run.now();
+                return Outcome::done().with(move |conn| {
+                    crate::jobs::enqueue(conn, &next, next.schedule(now, interval))
+                        .map(|_| ())
+                        .map_err(|e| query_error(PaymentError::Jobs(e)))
+                });
+            }
+            Ok(Some(Some(found))) => found,
         };
         if !run.renew().await {
             return Outcome::lost();
@@ -305,8 +314,6 @@ impl<C: PaymentsDeps> Job<C> for PollCharge {
             Err(error) => return failed(error),
         };
         let now = run.now();
-        let next = PollCharge { round: self.round + 1, ..self.clone() };
-        let interval = context.reconcile_interval();
         let keep_watching = found.is_empty() && now < charge.expires_at;
         record_all(Outcome::done(), shop, found, PaymentSource::Poll, context.links().clone(), now).with(move |conn| {
             if keep_watching {

@@ -11,6 +11,7 @@ mod checkout;
 mod confirm;
 mod jobs;
 pub mod psp;
+pub mod psp_settings;
 pub mod received;
 pub mod refund;
 mod refunds;

@@ -1,24 +1,30 @@
-//! The daily sweep: every Pix the PSP received for the shop over a day and
-//! the next, recorded through the one confirmation path. Callbacks get lost
-//! and polling stops when a charge closes; a Pix the PSP has is never left
-//! out of the books. Recording is idempotent (one payment per endToEndId), so
-//! a sweep that finds what a callback already brought changes nothing.
+//! The daily sweep: every Pix the PSP received in a day (`GET /pix?inicio&fim`,
+//! all pages), recorded through the same confirmation path as callbacks and
+//! polling, so a Pix whose callback was lost and whose charge is no longer
+//! polled (or which named no charge at all) is still kept. Each day's sweep
+//! queues the next day's; configuring `api_pix` starts the chain.
 
 use super::PaymentsDeps;
-use super::jobs::{PSP_RETRY, failed, psp_for_call, record_all};
+use super::checkout::psp_kind;
+use super::jobs::{PSP_RETRY, blocking, failed, query_error, record_all};
 use super::psp::Psp;
 use super::received::PaymentSource;
+use super::{PaymentError, PspKind};
+use crate::db::AnyConnection;
 use crate::ids::ShopId;
-use crate::jobs::{Job, JobKind, JobRun, Outcome, RetryPolicy, Schedule};
-use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
+use crate::jobs::{self, Job, JobKind, JobRun, Outcome, RetryPolicy, Schedule};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// Lists the Pix received from `day` 00:00 UTC to the end of the next day (a
-/// charge made late in the day is paid the next), once both days are over.
+/// A day's sweep runs this long after the day ends (UTC), once the PSP's
+/// records of the day's last minutes are in.
+const SETTLE: TimeDelta = TimeDelta::hours(1);
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SweepPix {
     pub shop_id: ShopId,
+    /// The UTC day swept.
     pub day: NaiveDate,
 }
 
@@ -27,16 +33,22 @@ impl JobKind for SweepPix {
 }
 
 impl SweepPix {
-    /// One sweep per shop and day, whichever process or charge asks first.
+    fn bounds(&self) -> (NaiveDateTime, NaiveDateTime) {
+        let start = self.day.and_time(NaiveTime::MIN);
+        (start, start + TimeDelta::days(1))
+    }
+
     pub fn schedule(&self) -> Schedule {
         Schedule::for_shop(self.shop_id)
-            .at(self.window().1 + TimeDelta::minutes(10))
+            .at(self.bounds().1 + SETTLE)
             .dedupe(format!("pix.sweep:{}:{}", self.shop_id, self.day))
     }
 
-    fn window(&self) -> (NaiveDateTime, NaiveDateTime) {
-        let start = self.day.and_time(chrono::NaiveTime::MIN);
-        (start, start + TimeDelta::days(2))
+    /// Queues the sweep of `now`'s day (once per shop and day).
+    pub fn start(conn: &mut AnyConnection, shop: ShopId, now: NaiveDateTime) -> Result<(), PaymentError> {
+        let sweep = SweepPix { shop_id: shop, day: now.date() };
+        jobs::enqueue(conn, &sweep, sweep.schedule())?;
+        Ok(())
     }
 }
 
@@ -44,18 +56,33 @@ impl<C: PaymentsDeps> Job<C> for SweepPix {
     const RETRY: RetryPolicy = PSP_RETRY;
 
     async fn run(self, context: Arc<C>, run: JobRun) -> Outcome {
-        let shop = self.shop_id;
-        let psp = match psp_for_call(&context, &run, shop).await {
-            Ok(psp) => psp,
-            Err(outcome) => return outcome,
-        };
-        let (from, to) = self.window();
-        match psp.list_pix(from.and_utc(), to.and_utc()).await {
-            Ok(found) => {
-                tracing::info!(shop = %shop, day = %self.day, pix = found.len(), "daily Pix sweep");
-                record_all(Outcome::done(), shop, found, PaymentSource::Sweep, context.links().clone(), run.now())
+        let (shop, ctx) = (self.shop_id, context.clone());
+        let loaded = blocking(run.pool(), move |conn| {
+            // A shop back on the sandbox has nothing to sweep: the chain ends.
+            if psp_kind(conn, shop)? != PspKind::ApiPix {
+                return Ok(None);
             }
-            Err(error) => failed(error),
+            Ok(Some(ctx.psp(conn, shop)?))
+        })
+        .await;
+        let psp = match loaded {
+            Err(error) => return Outcome::retry(error),
+            Ok(None) => return Outcome::done(),
+            Ok(Some(psp)) => psp,
+        };
+        if !run.renew().await {
+            return Outcome::lost();
         }
+        let (from, to) = self.bounds();
+        let found = match psp.list_pix(from.and_utc(), to.and_utc()).await {
+            Ok(found) => found,
+            Err(error) => return failed(error),
+        };
+        let next = SweepPix { shop_id: shop, day: self.day + TimeDelta::days(1) };
+        record_all(Outcome::done(), shop, found, PaymentSource::Sweep, context.links().clone(), run.now()).with(
+            move |conn| {
+                jobs::enqueue(conn, &next, next.schedule()).map(|_| ()).map_err(|e| query_error(PaymentError::Jobs(e)))
+            },
+        )
     }
 }

@@ -36,6 +36,7 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/v1/catalog/import", "post"),
         ("/v1/catalog/feed.csv", "get"),
         ("/v1/shop/whatsapp", "put"),
+        ("/v1/shop/psp", "put"),
         ("/webhooks/whatsapp", "get"),
         ("/webhooks/whatsapp", "post"),
         ("/openapi.json", "get"),

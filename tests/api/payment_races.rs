@@ -17,7 +17,7 @@ use std::sync::Barrier;
 
 const THREADS: usize = 16;
 
-pub(crate) fn setup(engine: Engine) -> Option<(Pool, ShopId, TestDatabase)> {
+fn setup(engine: Engine) -> Option<(Pool, ShopId, TestDatabase)> {
     use chatshop::auth::{Role, users::NewUser};
     let database = TestDatabase::create(engine)?;
     let pool = chatshop::db::connect(database.url(), THREADS as u32 + 2).expect("pool");
@@ -41,7 +41,7 @@ pub(crate) fn setup(engine: Engine) -> Option<(Pool, ShopId, TestDatabase)> {
     Some((pool, shop.id, database))
 }
 
-pub(crate) fn pix(e2e: String, txid: Option<ChargeTxid>, cents: i64) -> PspPix {
+fn pix(e2e: String, txid: Option<ChargeTxid>, cents: i64) -> PspPix {
     PspPix {
         end_to_end_id: EndToEndId::parse(&e2e).expect("e2e"),
         txid,

@@ -3,5 +3,6 @@
 
 pub mod database;
 pub mod fake_graph;
+pub mod fake_psp;
 pub mod server;
 pub mod smtp_sink;

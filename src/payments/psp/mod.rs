@@ -6,7 +6,9 @@
 //!
 //! Calls are made by jobs and handlers outside any database transaction.
 
+pub mod api_pix;
 pub mod sandbox;
+pub mod shop;
 
 use crate::money::Money;
 use crate::pix::brcode::PixKey;
