@@ -20,6 +20,7 @@ mod pix_chat;
 mod products;
 mod races;
 mod schema;
+mod shop_notify;
 mod transactions;
 mod whatsapp;
 mod whatsapp_faults;
