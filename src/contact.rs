@@ -131,3 +131,24 @@ mod tests {
         }
     }
 }
+
+/// A WhatsApp number as people other than its owner may see it: the country
+/// and area code and the last four digits (`+5511*****7777`).
+pub fn mask_phone(digits: &str) -> String {
+    let count = digits.chars().count();
+    if count <= 8 {
+        return "*".repeat(count);
+    }
+    let head: String = digits.chars().take(4).collect();
+    let tail: String = digits.chars().skip(count - 4).collect();
+    format!("+{head}{}{tail}", "*".repeat(count - 8))
+}
+
+#[cfg(test)]
+mod mask_tests {
+    #[test]
+    fn a_masked_number_keeps_only_its_ends() {
+        assert_eq!(super::mask_phone("5511988887777"), "+5511*****7777");
+        assert_eq!(super::mask_phone("1234"), "****");
+    }
+}

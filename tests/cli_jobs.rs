@@ -21,7 +21,7 @@ fn a_dead_job_is_listed_and_retried() {
     };
     let (pool, _) = chatshop::startup::prepare_database(&config).unwrap();
     let mut conn = pool.get().unwrap();
-    let email = Email { to: "dono@padaria.com.br".into(), subject: "Oi".into(), text: "Olá".into() };
+    let email = Email::new("dono@padaria.com.br", "Oi", "Olá");
     let id = chatshop::jobs::enqueue(&mut conn, &email, Default::default()).unwrap().unwrap();
     diesel::update(jobs::table.find(id.to_string()))
         .set((jobs::status.eq("dead"), jobs::attempts.eq(8), jobs::last_error.eq("mail server refused")))

@@ -5,12 +5,46 @@ use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
-/// An e-mail as its send job keeps it.
+/// An e-mail as its send job keeps it. Fields after `text` came later:
+/// jobs queued before them still read (serde defaults).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// The HTML part; absent: the text, escaped, paragraph by paragraph.
+    #[serde(default)]
+    pub html: Option<String>,
+    /// The sender's display name (the shop's name); absent: the service's.
+    #[serde(default)]
+    pub from_name: Option<String>,
+    /// Left of the `@` in `Message-ID`, fixed when queued so a retried
+    /// send carries the same id and the recipient's client can dedupe it.
+    #[serde(default)]
+    pub message_key: Option<String>,
+}
+
+impl Email {
+    pub fn new(to: impl Into<String>, subject: impl Into<String>, text: impl Into<String>) -> Email {
+        Email {
+            to: to.into(),
+            subject: subject.into(),
+            text: text.into(),
+            html: None,
+            from_name: None,
+            message_key: None,
+        }
+    }
+
+    pub fn from_name(mut self, name: impl Into<String>) -> Email {
+        self.from_name = Some(name.into());
+        self
+    }
+
+    pub fn html(mut self, html: impl Into<String>) -> Email {
+        self.html = Some(html.into());
+        self
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -54,13 +88,7 @@ impl Mailer {
     }
 
     pub async fn send(&self, from: &str, email: &Email) -> Result<(), MailError> {
-        let mailbox = |text: &str| text.parse::<Mailbox>().map_err(|_| MailError::Address(text.to_owned()));
-        let message = Message::builder()
-            .from(mailbox(from)?)
-            .to(mailbox(&email.to)?)
-            .subject(&email.subject)
-            .multipart(MultiPart::alternative_plain_html(email.text.clone(), html(&email.text)))
-            .map_err(|e| MailError::Build(e.to_string()))?;
+        let message = build(from, email)?;
         match self {
             Mailer::Smtp(smtp) => smtp.send(message).await.map(drop).map_err(|e| {
                 if e.is_permanent() { MailError::Refused(e.to_string()) } else { MailError::Transient(e.to_string()) }
@@ -70,6 +98,26 @@ impl Mailer {
             }
         }
     }
+}
+
+/// The MIME message: the shop's name before the service's address, a
+/// `Message-ID` on the sender's domain, plain text and HTML.
+pub fn build(from: &str, email: &Email) -> Result<Message, MailError> {
+    let mailbox = |text: &str| text.parse::<Mailbox>().map_err(|_| MailError::Address(text.to_owned()));
+    let service = mailbox(from)?;
+    let sender = match &email.from_name {
+        Some(name) => Mailbox::new(Some(name.clone()), service.email.clone()),
+        None => service.clone(),
+    };
+    let key = email.message_key.clone().unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let html_part = email.html.clone().unwrap_or_else(|| html(&email.text));
+    Message::builder()
+        .from(sender)
+        .to(mailbox(&email.to)?)
+        .subject(&email.subject)
+        .message_id(Some(format!("<{key}@{}>", service.email.domain())))
+        .multipart(MultiPart::alternative_plain_html(email.text.clone(), html_part))
+        .map_err(|e| MailError::Build(e.to_string()))
 }
 
 /// What sending e-mail needs from the running service.
@@ -106,7 +154,9 @@ pub fn enqueue(
     email: &Email,
 ) -> Result<(), crate::jobs::JobError> {
     let schedule = crate::jobs::Schedule { shop_id: shop, ..Default::default() };
-    crate::jobs::enqueue(conn, email, schedule).map(drop)
+    let mut email = email.clone();
+    email.message_key.get_or_insert_with(|| uuid::Uuid::new_v4().simple().to_string());
+    crate::jobs::enqueue(conn, &email, schedule).map(drop)
 }
 
 /// The HTML part: the text, escaped, paragraph by paragraph.
@@ -119,6 +169,16 @@ fn html(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_message_has_the_shop_as_sender_name_and_a_message_id() {
+        let email = super::Email::new("dono@padaria.com.br", "Pedido pago", "Olá").from_name("Padaria São João");
+        let bytes = super::build("chatshop <no-reply@chatshop.local>", &email).expect("built").formatted();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.contains("From: =?utf-8?b?"), "the accented name is encoded: {text}");
+        assert!(text.contains("<no-reply@chatshop.local>"), "{text}");
+        assert!(text.contains("Message-ID: <") && text.contains("@chatshop.local>"), "{text}");
+    }
+
     #[test]
     fn the_html_part_escapes_the_text() {
         assert_eq!(

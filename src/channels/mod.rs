@@ -2,4 +2,5 @@
 //! wire formats and delivery rules, nothing of orders or the bot.
 
 pub mod email;
+pub mod webhooks;
 pub mod whatsapp;

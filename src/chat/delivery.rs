@@ -240,30 +240,32 @@ fn tell_shop_a_reply_waits(conn: &mut AnyConnection, shop_id: ShopId, wa_id: &st
     let Ok(shop) = crate::shops::get(conn, shop_id) else { return Ok(()) };
     let Some(to) = shop.notify.email else { return Ok(()) };
     let customer = customers::find(conn, shop_id, wa_id)?;
+    // The mail may reach staff: the number is masked, the name is enough.
+    let masked = crate::contact::mask_phone(wa_id);
     let who = match customer.and_then(|c| c.profile_name) {
-        Some(name) => format!("{name} (+{wa_id})"),
-        None => format!("+{wa_id}"),
+        Some(name) => format!("{name} ({masked})"),
+        None => masked,
     };
     let email = if shop.language.starts_with("en") {
-        Email {
-            to: to.to_string(),
-            subject: format!("A reply to {who} is waiting"),
-            text: format!(
+        Email::new(
+            to.to_string(),
+            format!("A reply to {who} is waiting"),
+            format!(
                 "Your WhatsApp reply to {who} could not be sent: more than 24 hours have passed since the customer's last message, and {} has no approved WhatsApp template set.\n\nIt will go out when the customer writes again. To reach customers outside the 24-hour window, set a template with PUT /v1/shop/whatsapp.",
                 shop.name
             ),
-        }
+        )
     } else {
-        Email {
-            to: to.to_string(),
-            subject: format!("Resposta para {who} está esperando"),
-            text: format!(
+        Email::new(
+            to.to_string(),
+            format!("Resposta para {who} está esperando"),
+            format!(
                 "A resposta no WhatsApp para {who} não pôde ser enviada: passaram-se mais de 24 horas desde a última mensagem do cliente, e a {} não tem um template aprovado do WhatsApp configurado.\n\nEla será enviada quando o cliente escrever de novo. Para falar com clientes fora da janela de 24 horas, configure um template em PUT /v1/shop/whatsapp.",
                 shop.name
             ),
-        }
+        )
     };
-    email::enqueue(conn, Some(shop_id), &email).map_err(|e| match e {
+    email::enqueue(conn, Some(shop_id), &email.from_name(shop.name.clone())).map_err(|e| match e {
         jobs::JobError::Db(e) => e,
         other => diesel::result::Error::SerializationError(Box::new(other)),
     })

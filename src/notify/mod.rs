@@ -5,6 +5,7 @@
 //! as its own job, committed with the publish's outcome.
 
 pub mod customer;
+pub mod render;
 pub mod shop;
 
 use crate::chat::delivery::WhatsAppDeps;
@@ -23,6 +24,10 @@ pub enum NotifyError {
     Data(#[from] serde_json::Error),
     #[error(transparent)]
     Chat(#[from] crate::chat::ChatError),
+    #[error(transparent)]
+    Shop(#[from] crate::shops::ShopError),
+    #[error("a notification template failed: {0}")]
+    Template(#[from] minijinja::Error),
 }
 
 /// What fanning out needs of the service.

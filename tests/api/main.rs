@@ -21,6 +21,7 @@ mod products;
 mod psp_api_pix;
 mod races;
 mod schema;
+mod shop_notify;
 mod transactions;
 mod whatsapp;
 mod whatsapp_faults;

@@ -1,0 +1,215 @@
+//! The shop's messages, from template files (`templates/`, one per event,
+//! language and part: `.txt` whose first line is the subject, `.html`,
+//! `.wa.txt` for WhatsApp). Pure: event data and shop settings in, text out,
+//! so the snapshot tests see exactly what a shop receives.
+
+use crate::money::Money;
+use chrono::{DateTime, NaiveDateTime};
+use minijinja::Environment;
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+macro_rules! templates {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("templates/", $name)))),*]
+    };
+}
+
+const TEMPLATES: &[(&str, &str)] = templates![
+    "order.paid.pt.txt",
+    "order.paid.pt.html",
+    "order.paid.pt.wa.txt",
+    "order.paid.en.txt",
+    "order.paid.en.html",
+    "order.paid.en.wa.txt",
+    "payment.flagged.pt.txt",
+    "payment.flagged.pt.html",
+    "payment.flagged.pt.wa.txt",
+    "payment.flagged.en.txt",
+    "payment.flagged.en.html",
+    "payment.flagged.en.wa.txt",
+];
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        // `.html` names escape HTML (minijinja's default by extension).
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            // The files are compiled in; a broken one fails the tests below.
+            if let Err(error) = env.add_template(name, source) {
+                tracing::error!(%error, name, "a notification template does not parse");
+            }
+        }
+        env
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Pt,
+    En,
+}
+
+impl Lang {
+    pub fn of(language: &str) -> Lang {
+        if language.starts_with("en") { Lang::En } else { Lang::Pt }
+    }
+    fn code(self) -> &'static str {
+        match self {
+            Lang::Pt => "pt",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// What a shop's settings decide about the wording.
+pub struct ShopLocale {
+    pub name: String,
+    pub lang: Lang,
+    pub timezone: chrono_tz::Tz,
+}
+
+impl ShopLocale {
+    pub fn new(name: &str, language: &str, timezone: &str) -> ShopLocale {
+        // Settings are checked when saved; an unknown zone reads as the default.
+        let timezone = timezone.parse().unwrap_or(chrono_tz::America::Sao_Paulo);
+        ShopLocale { name: name.to_owned(), lang: Lang::of(language), timezone }
+    }
+
+    /// `23/11/2026 às 14:05` or `2026-11-23 at 14:05`, in the shop's zone.
+    pub fn datetime(&self, at: NaiveDateTime) -> String {
+        let local = at.and_utc().with_timezone(&self.timezone);
+        match self.lang {
+            Lang::Pt => local.format("%d/%m/%Y às %H:%M").to_string(),
+            Lang::En => local.format("%Y-%m-%d at %H:%M").to_string(),
+        }
+    }
+}
+
+/// One message in its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub whatsapp: String,
+}
+
+pub fn render(event: &str, locale: &ShopLocale, context: &impl Serialize) -> Result<Rendered, minijinja::Error> {
+    let env = environment();
+    let part = |suffix: &str| -> Result<String, minijinja::Error> {
+        let name = format!("{event}.{}.{suffix}", locale.lang.code());
+        env.get_template(&name)?
+            .render(minijinja::context! { shop => &locale.name, ..minijinja::Value::from_serialize(context) })
+    };
+    let full_text = part("txt")?;
+    let (subject, text) = full_text.split_once('\n').unwrap_or((full_text.as_str(), ""));
+    Ok(Rendered {
+        subject: subject.trim().to_owned(),
+        text: text.trim_start().to_owned(),
+        html: part("html")?,
+        whatsapp: part("wa.txt")?.trim_end().to_owned(),
+    })
+}
+
+/// The part of an order event's data the shop's messages use.
+#[derive(Debug, Deserialize)]
+pub struct OrderData {
+    pub order: EventOrder,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventOrder {
+    pub number: i64,
+    pub customer: EventCustomer,
+    pub items: Vec<EventItem>,
+    pub total: Money,
+    pub paid_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventCustomer {
+    pub name: Option<String>,
+    pub whatsapp: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventItem {
+    pub name: String,
+    pub quantity: i64,
+    pub amount: Money,
+}
+
+#[derive(Debug, Serialize)]
+struct ItemContext {
+    name: String,
+    quantity: i64,
+    amount: String,
+}
+
+/// The order as the shop reads it: first name only, phone masked.
+pub fn order_context(locale: &ShopLocale, order: &EventOrder) -> serde_json::Value {
+    let first_name = order.customer.name.as_deref().and_then(|n| n.split_whitespace().next()).map(str::to_owned);
+    let customer = first_name.unwrap_or_else(|| match locale.lang {
+        Lang::Pt => "Cliente".into(),
+        Lang::En => "A customer".into(),
+    });
+    let items: Vec<ItemContext> = order
+        .items
+        .iter()
+        .map(|i| ItemContext { name: i.name.clone(), quantity: i.quantity, amount: i.amount.format_brl() })
+        .collect();
+    let at = order.paid_at.as_deref().unwrap_or(&order.created_at);
+    serde_json::json!({ "order": {
+        "number": order.number,
+        "customer": customer,
+        "phone": order.customer.whatsapp.as_deref().map(crate::contact::mask_phone),
+        "items": items,
+        "total": order.total.format_brl(),
+        "paid_at": parse_time(at).map(|t| locale.datetime(t)).unwrap_or_else(|| at.to_owned()),
+    }})
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PaymentData {
+    pub payment: EventPayment,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventPayment {
+    pub end_to_end_id: String,
+    pub amount: Money,
+    pub paid_at: String,
+    pub outcome: String,
+    pub order_number: Option<i64>,
+}
+
+pub fn payment_context(locale: &ShopLocale, payment: &EventPayment) -> serde_json::Value {
+    let reason = match (locale.lang, payment.outcome.as_str()) {
+        (Lang::Pt, "amount_mismatch") => "o valor não é o total do pedido",
+        (Lang::Pt, "late") => "chegou depois que o pedido expirou ou foi cancelado",
+        (Lang::Pt, "duplicate") => "o pedido já tinha sido pago",
+        (Lang::Pt, _) => "não corresponde a nenhum pedido",
+        (Lang::En, "amount_mismatch") => "the amount is not the order's total",
+        (Lang::En, "late") => "it came after the order expired or was cancelled",
+        (Lang::En, "duplicate") => "the order was already paid",
+        (Lang::En, _) => "it matches no order",
+    };
+    serde_json::json!({ "payment": {
+        "amount": payment.amount.format_brl(),
+        "paid_at": parse_time(&payment.paid_at).map(|t| locale.datetime(t)).unwrap_or_else(|| payment.paid_at.clone()),
+        "order_number": payment.order_number,
+        "end_to_end_id": payment.end_to_end_id,
+        "reason": reason,
+    }})
+}
+
+fn parse_time(text: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.naive_utc())
+}
+
+#[cfg(test)]
+#[path = "render_tests.rs"]
+mod tests;
