@@ -3,6 +3,7 @@
 //! memory does not grow with the rows) and handed row by row to a writer
 //! (CSV here; the HTTP layer streams what it writes).
 
+pub mod audit;
 pub mod csv;
 mod period;
 pub mod reconcile;
