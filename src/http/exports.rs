@@ -25,7 +25,8 @@ pub struct ExportQuery {
     pub from: NaiveDate,
     /// Last day, in the shop's time zone, inclusive (at most 366 days).
     pub to: NaiveDate,
-    /// `csv` (default).
+    /// `csv` (default) or `ofx` (payments and refunds: an OFX 1.0.2 statement
+    /// of the shop's Pix account, FITID = endToEndId / rtrId).
     #[param(example = "csv")]
     pub format: Option<String>,
     /// `en` (default: RFC 4180, dot decimals, ISO dates) or `pt-BR` (`;`,
@@ -68,11 +69,16 @@ fn write_export(
     caller: Caller,
     kind: ExportKind,
     period: &Period,
-    locale: Locale,
+    (format, locale, now): (Format, Locale, chrono::NaiveDateTime),
     options: &Options,
     out: ChannelWriter,
 ) -> Result<(), ReportError> {
     let mut conn = pool.get().map_err(|e| ReportError::Write(e.to_string()))?;
+    if format == Format::Ofx {
+        let mut out = std::io::BufWriter::with_capacity(CHUNK, out);
+        crate::reports::ofx::write(&mut conn, caller.shop_id, kind, period, now, &mut out)?;
+        return out.flush().map_err(|e| ReportError::Write(e.to_string()));
+    }
     let mut sink = CsvSink::new(std::io::BufWriter::with_capacity(CHUNK, out), locale)?;
     crate::reports::export(&mut conn, caller.shop_id, kind, period, options, &mut sink)?;
     sink.finish()?.flush().map_err(|e| ReportError::Write(e.to_string()))
@@ -82,7 +88,7 @@ fn write_export(
 /// totals row. Dates are the shop's (its time zone); amounts in reais.
 #[utoipa::path(tag = "exports", security(("bearer" = [])),
     params(("kind" = String, Path, description = "`orders`, `payments`, `refunds` or `reconciliation`"), ExportQuery),
-    responses((status = 200, content_type = "text/csv", body = String, description = "the export, streamed"),
+    responses((status = 200, content((String = "text/csv"), (String = "application/x-ofx")), description = "the export, streamed"),
         (status = 400, description = "invalid period, format, locale or status"),
         (status = 403, description = "staff may not export"), (status = 404, description = "no such export")))]
 #[get("/v1/exports/{kind}")]
@@ -98,8 +104,12 @@ pub async fn export(
         .map_err(|_| ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no export `{kind}`")))?;
     let query = query.into_inner();
     let format: Format = query.format.as_deref().unwrap_or("csv").parse().map_err(bad)?;
-    if format != Format::Csv {
-        return Err(bad(format!("format `{format}` is not available yet; use csv")));
+    match format {
+        Format::Xlsx => return Err(bad("format `xlsx` is not available yet; use csv".into())),
+        Format::Ofx if !matches!(kind, ExportKind::Payments | ExportKind::Refunds) => {
+            return Err(bad("format `ofx` is for payments and refunds".into()));
+        }
+        _ => {}
     }
     let locale: Locale = query.locale.as_deref().unwrap_or("en").parse().map_err(bad)?;
     let options = Options { status: query.status, lines: query.lines.unwrap_or(false) };
@@ -115,16 +125,17 @@ pub async fn export(
     let pool = services.pool.clone();
     tokio::task::spawn_blocking(move || {
         let failed = tx.clone();
-        if let Err(e) = write_export(&pool, caller, kind, &period, locale, &options, ChannelWriter(tx)) {
+        if let Err(e) = write_export(&pool, caller, kind, &period, (format, locale, now), &options, ChannelWriter(tx)) {
             // Cut the body short: a truncated file must not look complete.
             tracing::error!(error = %e, "export failed");
             let _ = failed.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
-    let name = format!("{kind}-{}-{}.csv", period.from, period.to);
+    let name = format!("{kind}-{}-{}.{format}", period.from, period.to);
+    let content_type = if format == Format::Ofx { "application/x-ofx" } else { "text/csv; charset=utf-8" };
     Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
+        .content_type(content_type)
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))
         .streaming(body))
 }

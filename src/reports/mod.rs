@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod csv;
+pub mod ofx;
 mod period;
 pub mod reconcile;
 mod rows;

@@ -48,7 +48,7 @@ fn money(cents: i64) -> Cell {
 }
 
 /// Refunds settled within the period, a page at a time.
-fn settled_page(
+pub(super) fn settled_page(
     conn: &mut AnyConnection,
     shop: ShopId,
     period: &Period,

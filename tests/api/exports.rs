@@ -151,6 +151,46 @@ async fn the_books_of_a_period_tie_to_the_cent(app: TestApp) {
     assert_eq!(entries[0]["user_email"], "contador@escritorio.com.br");
     assert_eq!(entries.last().unwrap()["export"], "reconciliation");
     assert_eq!(app.get("/v1/audit", &accountant).await.status(), 403);
+
+    // OFX: one CREDIT per Pix received; once the refund settles, one DEBIT.
+    let credits = ofx_of(&app, &accountant, &format!("/v1/exports/payments?{period}&format=ofx")).await;
+    assert_eq!(credits.len(), 4);
+    assert!(credits.iter().all(|t| t.0 == "CREDIT"));
+    assert!(credits.iter().any(|t| t.2 == "E88888888202611231200ORPHAN00001" && t.1 == "12.34"));
+    let total: f64 = credits.iter().map(|t| t.1.parse::<f64>().unwrap()).sum();
+    assert!((total - 235.94).abs() < 0.001);
+    assert!(ofx_of(&app, &accountant, &format!("/v1/exports/refunds?{period}&format=ofx")).await.is_empty());
+    app.run_until_idle().await;
+    let debits = ofx_of(&app, &accountant, &format!("/v1/exports/refunds?{period}&format=ofx")).await;
+    assert_eq!(debits.len(), 1);
+    assert_eq!((debits[0].0.as_str(), debits[0].1.as_str()), ("DEBIT", "-10.00"));
+    let (_, refunds) = csv_of(&app, &accountant, &format!("/v1/exports/refunds?{period}")).await;
+    assert_eq!(refunds[1][1], debits[0].2, "FITID = rtrId");
+    let orders_ofx = app.get(&format!("/v1/exports/orders?{period}&format=ofx"), &accountant).await;
+    assert_eq!(orders_ofx.status(), 400);
+}
+
+/// The statement's transactions: (TRNTYPE, TRNAMT, FITID), parsed back.
+async fn ofx_of(app: &TestApp, token: &str, path: &str) -> Vec<(String, String, String)> {
+    let response = app.get(path, token).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(response.headers()["content-type"], "application/x-ofx");
+    let body = response.text().await.unwrap();
+    assert!(body.starts_with("OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102"));
+    assert!(body.trim_end().ends_with("</OFX>"));
+    let tag = |block: &str, name: &str| {
+        let open = format!("<{name}>");
+        let start = block.find(&open).unwrap_or_else(|| panic!("no {name}")) + open.len();
+        block[start..].split(['<', '\r']).next().unwrap().to_owned()
+    };
+    body.split("<STMTTRN>")
+        .skip(1)
+        .map(|block| {
+            let block = block.split("</STMTTRN>").next().unwrap();
+            assert!(tag(block, "DTPOSTED").ends_with("[-3:-03]"), "{block}");
+            (tag(block, "TRNTYPE"), tag(block, "TRNAMT"), tag(block, "FITID"))
+        })
+        .collect()
 }
 on_both_databases!(the_books_of_a_period_tie_to_the_cent);
 
