@@ -22,6 +22,7 @@ pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod pix;
+pub mod reports;
 pub mod services;
 pub mod shops;
 pub mod startup;

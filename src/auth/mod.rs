@@ -26,6 +26,8 @@ pub enum Permission {
     Operate,
     /// Change the shop's settings and users.
     Administer,
+    /// Pull the books (exports): the owner and the accountant, not staff.
+    Export,
 }
 
 impl Role {
@@ -34,6 +36,7 @@ impl Role {
             Permission::Read => true,
             Permission::Operate => matches!(self, Role::Owner | Role::Staff),
             Permission::Administer => self == Role::Owner,
+            Permission::Export => matches!(self, Role::Owner | Role::Accountant),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod chat;
+mod export;
 mod jobs;
 mod pay;
 mod pix;
@@ -51,6 +52,8 @@ enum Command {
     /// Pix BR Codes: encode, decode, QR.
     #[command(subcommand)]
     Pix(pix::PixCommand),
+    /// A period's orders, payments, refunds or reconciliation as CSV or OFX.
+    Export(export::ExportArgs),
     /// Pay a sandbox charge, as a customer's bank app would.
     Pay {
         txid: String,
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat { shop, customer, name } => chat::run(chatshop_config()?, shop, customer, name),
         Command::Jobs(command) => jobs::run(chatshop_config()?, command),
         Command::Secrets(command) => secrets::run(chatshop_config()?, command),
+        Command::Export(args) => export::run(chatshop_config()?, args),
         Command::Pay { txid, amount } => pay::run(chatshop_config()?, txid, amount),
     }
 }

@@ -290,6 +290,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    export_audit (id) {
+        id -> Text,
+        shop_id -> Text,
+        user_id -> Text,
+        export -> Text,
+        format -> Text,
+        period_from -> Text,
+        period_to -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> shops (shop_id));
 diesel::joinable!(customers -> shops (shop_id));
 diesel::joinable!(chat_messages -> customers (customer_id));
@@ -317,5 +330,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refunds,
     idempotency_keys,
     pix_webhook_deliveries,
-    events
+    events,
+    export_audit
 );

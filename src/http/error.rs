@@ -8,6 +8,7 @@ use crate::chat::webhook::WebhookError;
 use crate::db::DbError;
 use crate::orders::OrderError;
 use crate::payments::PaymentError;
+use crate::reports::ReportError;
 use crate::shops::ShopError;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -29,6 +30,8 @@ pub enum ApiError {
     Order(#[from] OrderError),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
     /// Errors of the HTTP layer itself: bodies, queries, routes.
     #[error("{detail}")]
     Request { status: StatusCode, code: &'static str, detail: String },
@@ -67,6 +70,11 @@ impl ApiError {
             ApiError::Db(e) => database(e),
             ApiError::Order(e) => order(e),
             ApiError::Payment(e) => payment(e),
+            ApiError::Report(e) => match e {
+                ReportError::Invalid { field, .. } => (StatusCode::BAD_REQUEST, "invalid_query", field_member(field)),
+                ReportError::Shop(e) => shop(e),
+                ReportError::Db(_) | ReportError::Write(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
+            },
             ApiError::TooMany { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code, none()),
             ApiError::Request { status, code, .. } => (*status, code, none()),
         }

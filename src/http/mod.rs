@@ -5,6 +5,7 @@ mod accounts;
 mod caller;
 mod catalog;
 mod error;
+mod exports;
 mod health;
 mod openapi;
 mod orders;
@@ -94,7 +95,9 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(pay::page)
         .service(pay::status)
         .service(pay::qr_svg)
-        .service(pay::qr_png);
+        .service(pay::qr_png)
+        .service(exports::export)
+        .service(exports::audit_list);
     let document = openapi::ApiDocument::of(&api);
     cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(|e, _| {

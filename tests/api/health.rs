@@ -55,6 +55,8 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/pay/{token}/status", "get"),
         ("/pay/{token}/qr.svg", "get"),
         ("/pay/{token}/qr.png", "get"),
+        ("/v1/exports/{kind}", "get"),
+        ("/v1/audit", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");

@@ -10,6 +10,7 @@ mod archive;
 mod auth;
 mod catalog_import;
 mod checkout;
+mod exports;
 mod health;
 mod isolation;
 mod jobs;
