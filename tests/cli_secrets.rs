@@ -3,8 +3,10 @@
 //! one-line error.
 
 use chatshop::config::Config;
-use chatshop::crypto::{Keyring, SecretKey};
+use chatshop::crypto::{Keyring, Secret, SecretKey};
 use chatshop::db::schema::shops;
+use chatshop::payments::psp::api_pix::{ApiPixSettings, ClientIdentity};
+use chatshop::payments::psp_settings::{self, PspChoice};
 use diesel::prelude::*;
 use std::process::Command;
 
@@ -48,14 +50,30 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
 
     drop(chatshop::startup::Application::build(&config).unwrap());
     let (shop, stored) = stored_token(&database);
-    assert!(Keyring::is_sealed(&stored) && !stored.contains("EAAG"), "{stored}");
+    // The shop's PSP credentials and client certificate, sealed with key A.
+    let psp = ApiPixSettings {
+        api_base_url: "https://pix.example.com/api/v2".into(),
+        token_url: "https://pix.example.com/oauth/token".into(),
+        client_id: "client-id".into(),
+        client_secret: Secret::new("psp-client-secret".into()),
+        identity: Some(ClientIdentity::Pem {
+            certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            private_key: Secret::new("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".into()),
+        }),
+        extra_roots: Vec::new(),
+    };
     let ring_a = Keyring::new(SecretKey::parse(KEY_A).unwrap(), None);
+    let pool = chatshop::db::connect(&database, 1).unwrap();
+    psp_settings::save(&mut pool.get().unwrap(), &ring_a, shop, &PspChoice::ApiPix(psp), true, chatshop::db::now())
+        .unwrap();
+    drop(pool);
+    assert!(Keyring::is_sealed(&stored) && !stored.contains("EAAG"), "{stored}");
     let opened = chatshop::shops::secrets::open_access_token(&ring_a, shop, &stored).unwrap();
     assert_eq!(opened.expose(), "EAAG-plain-old-token");
 
     let rotated = chatshop(&database, KEY_B, Some(KEY_A)).args(["secrets", "rotate"]).output().unwrap();
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
-    assert!(String::from_utf8_lossy(&rotated.stdout).starts_with("1 secret(s) re-sealed"));
+    assert!(String::from_utf8_lossy(&rotated.stdout).starts_with("4 secret(s) re-sealed"));
     let (_, stored) = stored_token(&database);
     let ring_b = Keyring::new(SecretKey::parse(KEY_B).unwrap(), None);
     assert_eq!(
@@ -66,6 +84,15 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
         chatshop::shops::secrets::open_access_token(&ring_a, shop, &stored).is_err(),
         "the old key no longer opens it"
     );
+    // The PSP's secret and key open with key B only.
+    let pool = chatshop::db::connect(&database, 1).unwrap();
+    let (_, opened) = psp_settings::load(&mut pool.get().unwrap(), &ring_b, shop, &[]).unwrap().expect("api_pix");
+    assert_eq!(opened.client_secret.expose(), "psp-client-secret");
+    assert!(
+        matches!(opened.identity, Some(ClientIdentity::Pem { ref private_key, .. }) if private_key.expose().contains("MIIE"))
+    );
+    assert!(psp_settings::load(&mut pool.get().unwrap(), &ring_a, shop, &[]).is_err(), "not with the old key");
+    drop(pool);
     let again = chatshop(&database, KEY_B, Some(KEY_A)).args(["secrets", "rotate"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 secret(s)"), "nothing left to move");
 

@@ -17,7 +17,8 @@ pub fn run(config: Config, command: SecretsCommand) -> anyhow::Result<ExitCode> 
             let (keyring, _) = crate::startup::keyring(&config)?;
             let (pool, _) = crate::startup::prepare_database(&config)?;
             let mut conn = pool.get()?;
-            let resealed = crate::shops::secrets::reseal(&mut conn, &keyring, true)?;
+            let resealed = crate::shops::secrets::reseal(&mut conn, &keyring, true)?
+                + crate::payments::psp_settings::reseal(&mut conn, &keyring)?;
             println!("{resealed} secret(s) re-sealed with key {}", keyring.current_id());
             Ok(ExitCode::SUCCESS)
         }

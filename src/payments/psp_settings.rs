@@ -165,6 +165,36 @@ pub fn save(
     })
 }
 
+/// Re-seals with the current key what an older key sealed (`chatshop
+/// secrets rotate`), so the old key can go. Returns how many values moved.
+pub fn reseal(conn: &mut AnyConnection, keyring: &Keyring) -> Result<usize, PaymentError> {
+    use psp_settings::dsl as s;
+    let mut written = 0;
+    // One column at a time: each value is bound to its column and shop.
+    macro_rules! reseal_column {
+        ($column:ident) => {{
+            let stored: Vec<(ShopId, String)> = s::psp_settings
+                .filter(s::$column.is_not_null())
+                .select((s::shop_id, s::$column.assume_not_null()))
+                .load(conn)?;
+            for (shop, sealed) in stored.into_iter().filter(|(_, v)| !keyring.is_current(v)) {
+                let plain = open(keyring, stringify!($column), shop, &sealed)?;
+                // Only if unchanged since read: settings saved meanwhile win.
+                written += diesel::update(s::psp_settings.find(shop))
+                    .filter(s::$column.eq(&sealed))
+                    .set(s::$column.eq(seal(keyring, stringify!($column), shop, plain.expose())))
+                    .execute(conn)?;
+            }
+        }};
+    }
+    reseal_column!(client_secret);
+    reseal_column!(certificate_pem);
+    reseal_column!(private_key_pem);
+    reseal_column!(pkcs12);
+    reseal_column!(pkcs12_password);
+    Ok(written)
+}
+
 /// The settings' kind and version, without opening anything.
 pub fn version(conn: &mut AnyConnection, shop: ShopId) -> Result<Option<(PspKind, NaiveDateTime)>, PspError> {
     psp_settings::table
