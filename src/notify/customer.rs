@@ -16,6 +16,7 @@ use crate::ids::OrderId;
 use crate::money::Money;
 use crate::shops::whatsapp::ChatShop;
 use chrono::{DateTime, NaiveDateTime};
+use diesel::prelude::*;
 use serde::Deserialize;
 
 /// The part of an order event's data the customer's messages use.
@@ -163,18 +164,21 @@ fn pix_code(
         .map(|t| t.naive_utc())
         .map_err(|e| NotifyError::Data(serde::de::Error::custom(e.to_string())))?;
     let n = order.number;
+    let zone: String =
+        crate::db::schema::shops::table.find(shop.id).select(crate::db::schema::shops::timezone).first(conn)?;
+    let valid_until = super::render::ShopLocale::new("", &shop.language, &zone).datetime(expires_at);
     let text_body = say.pick(
         format!(
             "Pedido #{n}: {} via Pix.\n\nPix copia e cola:\n{code}\n\nOu pague pelo link (QR Code): {}\nVálido até {}.",
             order.total.format_brl(),
             charge.pay_url,
-            local_time(expires_at)
+            valid_until
         ),
         format!(
             "Order #{n}: {} by Pix.\n\nPix copy and paste:\n{code}\n\nOr pay with the link (QR code): {}\nValid until {}.",
             order.total.format_brl(),
             charge.pay_url,
-            local_time(expires_at)
+            valid_until
         ),
     );
     if shop.phone_number_id.is_none() {
@@ -213,9 +217,4 @@ fn pix_code(
         }),
         pix: PixSettings { code, merchant_name: shop_row.pix.merchant_name, key: shop_row.pix.key, key_type },
     }))
-}
-
-/// São Paulo time, which is what a Brazilian customer reads.
-fn local_time(at: NaiveDateTime) -> String {
-    (at - chrono::TimeDelta::hours(3)).format("%d/%m %H:%M").to_string()
 }
