@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod csv;
 pub mod ofx;
+mod payment_rows;
 mod period;
 pub mod reconcile;
 mod rows;

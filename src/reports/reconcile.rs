@@ -3,7 +3,8 @@
 //! reason so the accountant can tie it to the bank statement line by line.
 //! Two passes over the same pages (sums, then differences): memory stays flat.
 
-use super::rows::{numbers, payments_page, refunds_page};
+use super::payment_rows::refunds_page;
+use super::rows::{numbers, payments_page};
 use super::{Cell, Column, Period, ReportError, RowSink, col};
 use crate::db::AnyConnection;
 use crate::db::schema::{orders, refunds};
