@@ -6,7 +6,8 @@ use super::{ApiError, Caller, Page, with_db};
 use crate::auth::Permission;
 use crate::catalog::Sku;
 use crate::contact::PhoneNumber;
-use crate::ids::OrderId;
+use crate::db::AnyConnection;
+use crate::ids::{OrderId, ShopId};
 use crate::money::Money;
 use crate::orders::idempotency::fingerprint;
 use crate::orders::repo::OrderFilter;
@@ -16,7 +17,7 @@ use crate::payments::{self, CheckoutOutcome, OrderView, Payment};
 use crate::services::Services;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -226,15 +227,7 @@ pub async fn cancel(
     services: web::Data<Services>,
     id: web::Path<OrderId>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(Permission::Operate)?;
-    let id = id.into_inner();
-    let services = services.into_inner();
-    let svc = services.clone();
-    let order = with_db(&services.pool, move |conn| {
-        Ok(payments::cancel(conn, caller.shop_id, id, &svc.links, svc.clock.now())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(order))
+    move_order(caller, services, id.into_inner(), payments::cancel).await
 }
 
 /// Marks a paid order as delivered or shipped.
@@ -247,14 +240,30 @@ pub async fn fulfil(
     services: web::Data<Services>,
     id: web::Path<OrderId>,
 ) -> Result<HttpResponse, ApiError> {
+    move_order(caller, services, id.into_inner(), payments::fulfil).await
+}
+
+/// A staff member moves an order on (cancel, fulfil): one transaction, the
+/// order as it is afterwards.
+type OrderMove = fn(
+    &mut AnyConnection,
+    ShopId,
+    OrderId,
+    &payments::Links,
+    NaiveDateTime,
+) -> Result<OrderView, payments::PaymentError>;
+
+async fn move_order(
+    caller: Caller,
+    services: web::Data<Services>,
+    id: OrderId,
+    change: OrderMove,
+) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
-    let id = id.into_inner();
     let services = services.into_inner();
     let svc = services.clone();
-    let order = with_db(&services.pool, move |conn| {
-        Ok(payments::fulfil(conn, caller.shop_id, id, &svc.links, svc.clock.now())?)
-    })
-    .await?;
+    let order =
+        with_db(&services.pool, move |conn| Ok(change(conn, caller.shop_id, id, &svc.links, svc.clock.now())?)).await?;
     Ok(HttpResponse::Ok().json(order))
 }
 
