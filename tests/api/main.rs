@@ -24,5 +24,6 @@ mod races;
 mod schema;
 mod shop_notify;
 mod transactions;
+mod webhooks_out;
 mod whatsapp;
 mod whatsapp_faults;
