@@ -1,3 +1,6 @@
+//! Two job runners with their own pools on one database share 1,000
+//! deliveries, each made exactly once.
+//!
 //! Two real `chatshop` processes on one database deliver the same shop's
 //! webhooks; one is killed (SIGKILL) while delivering, and the other
 //! delivers the rest once the dead one's leases run out. At least once for
@@ -6,9 +9,12 @@
 //! Real processes keep real time, so this test waits, bounded: a short lease
 //! (`CHATSHOP_JOB_LEASE_SECONDS=2`) keeps the wait short. Loopback only.
 
-use crate::helpers::{JWT_SECRET, TEST_SECRET_KEY, shop_body};
+use crate::helpers::{JWT_SECRET, TEST_SECRET_KEY, TestApp, shop_body};
+use crate::on_both_databases;
 use crate::support::database::{Engine, TestDatabase};
+use crate::support::webhook_receiver::Received;
 use crate::support::webhook_receiver::{WebhookReceiver, verify};
+use crate::webhooks_out::setup;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};
@@ -154,3 +160,44 @@ mod killed_mid_delivery {
         a_process_killed_mid_delivery_leaves_the_rest_to_the_other(Engine::Postgres).await
     }
 }
+
+fn bodies_by_id(received: &[Received]) -> HashMap<String, Vec<String>> {
+    let mut by_id: HashMap<String, Vec<String>> = HashMap::new();
+    for r in received {
+        by_id.entry(r.id.clone()).or_default().push(r.body.clone());
+    }
+    by_id
+}
+
+async fn two_processes_deliver_1000_events_exactly_once(app: TestApp) {
+    let s = setup(app, &["order.created"]).await;
+    let shop: chatshop::ids::ShopId = s.shop.id.parse().unwrap();
+    let mut conn = s.app.pool.get().unwrap();
+    let now = s.app.clock.now();
+    chatshop::db::write_transaction(&mut conn, |conn| {
+        for n in 0..1000 {
+            let data = json!({"order": {"number": n}});
+            let key = Some(format!("test-event:{n}"));
+            chatshop::events::record(conn, shop, chatshop::events::EventType::OrderCreated, &data, key, now)?;
+        }
+        Ok::<_, chatshop::jobs::JobError>(())
+    })
+    .unwrap();
+    drop(conn);
+    let (_address, _second, second_jobs) = s.app.second_process(|_| {}).await;
+    let (mut first_runs, mut second_runs) = (0, 0);
+    loop {
+        let (a, b) = tokio::join!(s.app.run_until_idle(), second_jobs.run_until_idle());
+        first_runs += a;
+        second_runs += b;
+        if a + b == 0 {
+            break;
+        }
+    }
+    let received = s.receiver.requests();
+    let by_id = bodies_by_id(&received);
+    assert_eq!(by_id.len(), 1000, "every event delivered");
+    assert_eq!(received.len(), 1000, "each exactly once");
+    assert!(first_runs > 0 && second_runs > 0, "both processes worked: {first_runs} and {second_runs}");
+}
+on_both_databases!(two_processes_deliver_1000_events_exactly_once);
