@@ -50,6 +50,10 @@ pub struct Config {
     /// CA certificates (PEM) trusted for PSPs beside the system's, for a PSP
     /// behind a private CA or a local fake (`CHATSHOP_PSP_CA_FILE`).
     pub psp_ca_file: Option<PathBuf>,
+    /// How long a worker holds a claimed job before another may take it
+    /// (`CHATSHOP_JOB_LEASE_SECONDS`, default 60); longer than any one
+    /// outside call (a webhook waits at most 20 s).
+    pub job_lease_seconds: i64,
 }
 
 /// Secrets show as set or not, never their value.
@@ -172,6 +176,10 @@ impl Config {
                 "CHATSHOP_CHARGE_TTL_SECONDS",
             )?,
             psp_ca_file: lookup("CHATSHOP_PSP_CA_FILE").map(PathBuf::from),
+            job_lease_seconds: positive(
+                parsed(&lookup, "CHATSHOP_JOB_LEASE_SECONDS", 60)?,
+                "CHATSHOP_JOB_LEASE_SECONDS",
+            )?,
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,
@@ -184,6 +192,10 @@ impl Config {
 
     pub fn charge_ttl(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(self.charge_ttl_seconds)
+    }
+
+    pub fn job_lease(&self) -> chrono::TimeDelta {
+        chrono::TimeDelta::seconds(self.job_lease_seconds)
     }
 
     pub fn public_url(&self, bound: SocketAddr) -> String {

@@ -70,3 +70,4 @@ id_type!(JobId);
 id_type!(OrderId);
 id_type!(EventId);
 id_type!(PixDeliveryId);
+id_type!(WebhookEndpointId);

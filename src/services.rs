@@ -2,6 +2,7 @@
 //! clients, one value shared by HTTP handlers, job runners and commands.
 
 use crate::channels::email::{MailDeps, MailError, Mailer};
+use crate::channels::webhooks::WebhookSender;
 use crate::channels::whatsapp::GraphClient;
 use crate::chat::delivery::{SendWhatsApp, WhatsAppDeps};
 use crate::clock::Clock;
@@ -33,6 +34,10 @@ pub struct Services {
     pub sandbox: bool,
     /// API Pix clients per shop, so tokens and connections are reused.
     pub psp_clients: PspClients,
+    /// Sends the shops' signed webhooks.
+    pub webhooks: WebhookSender,
+    /// How long a job's claim holds (`CHATSHOP_JOB_LEASE_SECONDS`).
+    pub job_lease: TimeDelta,
 }
 
 impl Services {
@@ -49,6 +54,8 @@ impl Services {
             charge_ttl: config.charge_ttl(),
             sandbox: config.sandbox,
             psp_clients: PspClients::new(psp_roots(config)),
+            webhooks: WebhookSender::new(),
+            job_lease: config.job_lease(),
         })
     }
 
@@ -72,9 +79,11 @@ impl Services {
     /// The jobs runner with every kind this service runs.
     pub fn runner(self: &Arc<Self>) -> Runner<Services> {
         Runner::builder(self.pool.clone(), self.clock.clone(), self.clone())
+            .lease(self.job_lease)
             .register::<SendWhatsApp>()
             .register::<crate::channels::email::Email>()
             .register::<crate::events::Publish>()
+            .register::<crate::notify::webhooks::DeliverWebhook>()
             .register::<payments::CreateCharge>()
             .register::<payments::CancelCharge>()
             .register::<payments::ExpireOrder>()
@@ -120,6 +129,15 @@ impl MailDeps for Services {
 }
 
 impl crate::notify::NotifyDeps for Services {}
+
+impl crate::notify::webhooks::WebhookDeps for Services {
+    fn webhook_sender(&self) -> &WebhookSender {
+        &self.webhooks
+    }
+    fn secrets(&self) -> &Keyring {
+        &self.keyring
+    }
+}
 
 impl PaymentsDeps for Services {
     type Psp = ShopPsp;

@@ -5,6 +5,7 @@
 use chatshop::config::Config;
 use chatshop::crypto::{Keyring, Secret, SecretKey};
 use chatshop::db::schema::shops;
+use chatshop::notify::webhooks::endpoints;
 use chatshop::payments::psp::api_pix::{ApiPixSettings, ClientIdentity};
 use chatshop::payments::psp_settings::{self, PspChoice};
 use diesel::prelude::*;
@@ -66,6 +67,12 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
     let pool = chatshop::db::connect(&database, 1).unwrap();
     psp_settings::save(&mut pool.get().unwrap(), &ring_a, shop, &PspChoice::ApiPix(psp), true, chatshop::db::now())
         .unwrap();
+    // A webhook endpoint whose secret was rotated: the current and the previous one.
+    let input = endpoints::EndpointInput::parse("https://erp.example.com/hook", &["order.paid".to_owned()]).unwrap();
+    let now = chatshop::db::now();
+    let made = endpoints::create(&mut pool.get().unwrap(), &ring_a, shop, &input, now).unwrap();
+    let rotated = endpoints::rotate_secret(&mut pool.get().unwrap(), &ring_a, shop, made.id, now).unwrap();
+    let webhook_secrets = [rotated.secret.clone().unwrap(), made.secret.clone().unwrap()];
     drop(pool);
     assert!(Keyring::is_sealed(&stored) && !stored.contains("EAAG"), "{stored}");
     let opened = chatshop::shops::secrets::open_access_token(&ring_a, shop, &stored).unwrap();
@@ -73,7 +80,7 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
 
     let rotated = chatshop(&database, KEY_B, Some(KEY_A)).args(["secrets", "rotate"]).output().unwrap();
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
-    assert!(String::from_utf8_lossy(&rotated.stdout).starts_with("4 secret(s) re-sealed"));
+    assert!(String::from_utf8_lossy(&rotated.stdout).starts_with("6 secret(s) re-sealed"));
     let (_, stored) = stored_token(&database);
     let ring_b = Keyring::new(SecretKey::parse(KEY_B).unwrap(), None);
     assert_eq!(
@@ -92,6 +99,11 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
         matches!(opened.identity, Some(ClientIdentity::Pem { ref private_key, .. }) if private_key.expose().contains("MIIE"))
     );
     assert!(psp_settings::load(&mut pool.get().unwrap(), &ring_a, shop, &[]).is_err(), "not with the old key");
+    // The endpoint's two secrets too.
+    let row = endpoints::get(&mut pool.get().unwrap(), shop, made.id).unwrap();
+    let live: Vec<String> = row.live_secrets(&ring_b, now).unwrap().iter().map(|s| s.expose()).collect();
+    assert_eq!(live, webhook_secrets);
+    assert!(row.live_secrets(&ring_a, now).is_err(), "not with the old key");
     drop(pool);
     let again = chatshop(&database, KEY_B, Some(KEY_A)).args(["secrets", "rotate"]).output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).starts_with("0 secret(s)"), "nothing left to move");

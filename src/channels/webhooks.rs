@@ -8,6 +8,10 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{KeyInit, Mac};
 use std::net::IpAddr;
 
+pub mod sender;
+
+pub use sender::{Answer, Signed, WebhookSender};
+
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 const PREFIX: &str = "whsec_";
@@ -108,23 +112,45 @@ pub fn check_url(text: &str) -> Result<reqwest::Url, WebhookError> {
     }
 }
 
-/// Addresses a shop's webhook may not reach: its neighbours' networks.
+/// Addresses a shop's webhook may not reach: its neighbours' networks, and
+/// addresses that are no one's on the internet.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
             v4.is_private()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
+                || v4.is_multicast()
+                // 0.0.0.0/8 "this network"; 240.0.0.0/4 reserved.
+                || a == 0
+                || a >= 240
                 // 100.64.0.0/10, carrier-grade NAT.
-                || (v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]))
+                || (a == 100 && (64..128).contains(&b))
+                // 192.0.0.0/24 protocol assignments; 198.18.0.0/15 benchmarking.
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || (a == 198 && (b == 18 || b == 19))
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let segments = v6.segments();
+            let first = segments[0];
+            // 64:ff9b::/96 (NAT64) carries an IPv4 address in its last 32 bits.
+            let nat64 = (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| {
+                std::net::Ipv4Addr::new(
+                    (segments[6] >> 8) as u8,
+                    segments[6] as u8,
+                    (segments[7] >> 8) as u8,
+                    segments[7] as u8,
+                )
+            });
             v6.is_unspecified()
+                || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
-                || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback() || is_internal(IpAddr::V4(v4)))
+                || nat64.is_some_and(|v4| v4.is_loopback() || is_internal(IpAddr::V4(v4)))
         }
     }
 }
@@ -158,8 +184,20 @@ mod tests {
         assert!(check_url("http://127.0.0.1:9000/hook").is_ok());
         assert!(check_url("http://localhost:9000/hook").is_ok());
         assert_eq!(check_url("http://erp.example.com/hooks"), Err(WebhookError::NotHttps));
-        for internal in ["https://10.0.0.5/", "https://192.168.1.1/", "https://169.254.169.254/", "https://[fe80::1]/"]
-        {
+        for internal in [
+            "https://10.0.0.5/",
+            "https://10.0.0.1/",
+            "https://192.168.1.1/",
+            "https://172.16.0.1/",
+            "https://169.254.169.254/",
+            "https://100.64.0.1/",
+            "https://0.0.0.0/",
+            "https://[fe80::1]/",
+            "https://[fd12::1]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://[::ffff:127.0.0.1]/",
+            "https://[64:ff9b::a9fe:a9fe]/",
+        ] {
             assert_eq!(check_url(internal), Err(WebhookError::InternalAddress), "{internal}");
         }
     }

@@ -18,7 +18,8 @@ pub fn run(config: Config, command: SecretsCommand) -> anyhow::Result<ExitCode> 
             let (pool, _) = crate::startup::prepare_database(&config)?;
             let mut conn = pool.get()?;
             let resealed = crate::shops::secrets::reseal(&mut conn, &keyring, true)?
-                + crate::payments::psp_settings::reseal(&mut conn, &keyring)?;
+                + crate::payments::psp_settings::reseal(&mut conn, &keyring)?
+                + crate::notify::webhooks::endpoints::reseal(&mut conn, &keyring)?;
             println!("{resealed} secret(s) re-sealed with key {}", keyring.current_id());
             Ok(ExitCode::SUCCESS)
         }

@@ -303,6 +303,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        shop_id -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_expires_at -> Nullable<Timestamp>,
+        status -> Text,
+        disabled_reason -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        failing_since -> Nullable<Timestamp>,
+        throttled_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> shops (shop_id));
 diesel::joinable!(customers -> shops (shop_id));
 diesel::joinable!(chat_messages -> customers (customer_id));
@@ -331,5 +350,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     pix_webhook_deliveries,
     events,
-    export_audit
+    export_audit,
+    webhook_endpoints
 );

@@ -6,6 +6,7 @@ use crate::catalog::CatalogError;
 use crate::chat::ChatError;
 use crate::chat::webhook::WebhookError;
 use crate::db::DbError;
+use crate::notify::webhooks::EndpointError;
 use crate::orders::OrderError;
 use crate::payments::PaymentError;
 use crate::reports::ReportError;
@@ -32,6 +33,8 @@ pub enum ApiError {
     Payment(#[from] PaymentError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     /// Errors of the HTTP layer itself: bodies, queries, routes.
     #[error("{detail}")]
     Request { status: StatusCode, code: &'static str, detail: String },
@@ -75,6 +78,7 @@ impl ApiError {
                 ReportError::Shop(e) => shop(e),
                 ReportError::Db(_) | ReportError::Write(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
             },
+            ApiError::Endpoint(e) => endpoint(e),
             ApiError::TooMany { code, .. } => (StatusCode::TOO_MANY_REQUESTS, code, none()),
             ApiError::Request { status, code, .. } => (*status, code, none()),
         }
@@ -168,6 +172,25 @@ fn payment(e: &PaymentError) -> Described {
         PaymentError::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund", none()),
         PaymentError::Psp(_) => (StatusCode::BAD_GATEWAY, "psp_error", none()),
         PaymentError::Jobs(_) | PaymentError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
+    }
+}
+
+fn endpoint(e: &EndpointError) -> Described {
+    let none = Map::new;
+    match e {
+        EndpointError::Invalid { field, .. } => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", field_member(field))
+        }
+        EndpointError::TooMany(_) => (StatusCode::UNPROCESSABLE_ENTITY, "too_many_endpoints", none()),
+        EndpointError::NotFound | EndpointError::NoSuchDelivery => (StatusCode::NOT_FOUND, "not_found", none()),
+        EndpointError::NotDead(status) => {
+            let mut extra = Map::new();
+            extra.insert("current_status".into(), json!(status));
+            (StatusCode::CONFLICT, "not_dead", extra)
+        }
+        EndpointError::Secret(_) | EndpointError::Db(_) | EndpointError::Jobs(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal", none())
+        }
     }
 }
 

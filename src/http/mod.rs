@@ -15,6 +15,7 @@ mod products;
 mod psp;
 mod shops;
 mod throttle;
+mod webhook_endpoints;
 mod webhooks;
 
 pub use caller::Caller;
@@ -97,7 +98,13 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(pay::qr_svg)
         .service(pay::qr_png)
         .service(exports::export)
-        .service(exports::audit_list);
+        .service(exports::audit_list)
+        .service(webhook_endpoints::create)
+        .service(webhook_endpoints::list)
+        .service(webhook_endpoints::remove)
+        .service(webhook_endpoints::rotate_secret)
+        .service(webhook_endpoints::deliveries_list)
+        .service(webhook_endpoints::retry_delivery);
     let document = openapi::ApiDocument::of(&api);
     cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
         .app_data(web::PathConfig::default().error_handler(|e, _| {

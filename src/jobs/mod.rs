@@ -15,7 +15,9 @@ mod store;
 
 pub use retry::RetryPolicy;
 pub use runner::{Runner, RunnerBuilder, Wake};
-pub use store::{JobRecord, claim_due, list, purge_done, release_held, renew, retry_dead};
+pub use store::{
+    JobRecord, claim_due, delete_waiting, get, list, list_of_kinds, purge_done, release_held, renew, retry_dead,
+};
 
 use crate::db::AnyConnection;
 use crate::ids::{JobId, ShopId};
@@ -73,6 +75,9 @@ pub(crate) enum Next {
     Retry(String),
     /// Try again after this long (a `Retry-After`), still within the bound.
     RetryAfter(TimeDelta, String),
+    /// Not tried: run again after this long, the attempt not counted (the
+    /// other side asked everyone to slow down).
+    Postpone(TimeDelta, String),
     /// Will not succeed by trying again.
     Dead(String),
     /// Another worker took the job over; record nothing.
@@ -94,6 +99,11 @@ impl Outcome {
     }
     pub fn retry_after(after: TimeDelta, error: impl Into<String>) -> Outcome {
         Outcome::new(Next::RetryAfter(after, error.into()))
+    }
+    /// Runs again after `after` without counting this run as an attempt:
+    /// for work that was not tried at all.
+    pub fn postpone(after: TimeDelta, reason: impl Into<String>) -> Outcome {
+        Outcome::new(Next::Postpone(after, reason.into()))
     }
     pub fn dead(error: impl Into<String>) -> Outcome {
         Outcome::new(Next::Dead(error.into()))

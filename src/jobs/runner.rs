@@ -62,6 +62,7 @@ pub struct RunnerBuilder<C> {
     context: Arc<C>,
     handlers: HashMap<&'static str, Handler<C>>,
     concurrency: usize,
+    lease: TimeDelta,
 }
 
 impl<C: Send + Sync + 'static> RunnerBuilder<C> {
@@ -96,6 +97,15 @@ impl<C: Send + Sync + 'static> RunnerBuilder<C> {
         self
     }
 
+    /// How long a claim holds (default `LEASE`): shorter hands a dead
+    /// process's jobs to another sooner, and must outlast any one call.
+    pub fn lease(mut self, lease: TimeDelta) -> Self {
+        if lease > TimeDelta::zero() {
+            self.lease = lease;
+        }
+        self
+    }
+
     pub fn build(self) -> Runner<C> {
         let kinds = self.handlers.keys().map(|k| k.to_string()).collect();
         Runner {
@@ -107,6 +117,7 @@ impl<C: Send + Sync + 'static> RunnerBuilder<C> {
                 kinds,
                 wake: Wake::default(),
                 concurrency: self.concurrency,
+                lease: self.lease,
             }),
         }
     }
@@ -121,6 +132,7 @@ struct Inner<C> {
     kinds: Vec<String>,
     wake: Wake,
     concurrency: usize,
+    lease: TimeDelta,
 }
 
 pub struct Runner<C> {
@@ -135,7 +147,7 @@ impl<C> Clone for Runner<C> {
 
 impl<C: Send + Sync + 'static> Runner<C> {
     pub fn builder(pool: Pool, clock: Clock, context: Arc<C>) -> RunnerBuilder<C> {
-        RunnerBuilder { pool, clock, context, handlers: HashMap::new(), concurrency: 8 }
+        RunnerBuilder { pool, clock, context, handlers: HashMap::new(), concurrency: 8, lease: LEASE }
     }
 
     pub fn wake(&self) -> Wake {
@@ -235,7 +247,7 @@ impl<C: Send + Sync + 'static> Runner<C> {
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.pool.get().map_err(|e| e.to_string())?;
             let now = inner.clock.now();
-            store::claim_due(&mut conn, &inner.kinds, now, now + LEASE, limit as i64).map_err(|e| e.to_string())
+            store::claim_due(&mut conn, &inner.kinds, now, now + inner.lease, limit as i64).map_err(|e| e.to_string())
         })
         .await
         .map_err(|e| e.to_string())?
@@ -253,7 +265,7 @@ impl<C: Send + Sync + 'static> Runner<C> {
             claim_token: job.claim_token.clone().unwrap_or_default(),
             pool: inner.pool.clone(),
             clock: inner.clock.clone(),
-            lease: LEASE,
+            lease: inner.lease,
         };
         let token = run.claim_token.clone();
         let kind = job.kind.clone();
@@ -317,6 +329,7 @@ fn record(
         }
         Next::Retry(error) => (JobStatus::Queued, Some(now + policy.backoff(attempt)), Some(error.as_str()), false),
         Next::RetryAfter(after, error) => (JobStatus::Queued, Some(now + *after), Some(error.as_str()), false),
+        Next::Postpone(after, reason) => (JobStatus::Queued, Some(now + *after), Some(reason.as_str()), true),
         Next::Dead(error) => (JobStatus::Dead, None, Some(error.as_str()), false),
     };
     crate::db::write_transaction(conn, |conn| {

@@ -239,3 +239,48 @@ pub fn purge_done(conn: &mut AnyConnection, before: NaiveDateTime) -> QueryResul
     diesel::delete(jobs::table.filter(jobs::status.eq(JobStatus::Done)).filter(jobs::updated_at.lt(before)))
         .execute(conn)
 }
+
+/// One job, as stored.
+pub fn get(conn: &mut AnyConnection, id: JobId) -> QueryResult<Option<JobRecord>> {
+    jobs::table.find(id).select(JobRecord::as_select()).first(conn).optional()
+}
+
+/// A shop's jobs of some kinds (and statuses, when named), newest first,
+/// before the cursor: what an owner is shown of its messages.
+pub fn list_of_kinds(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    kinds: &[&str],
+    statuses: Option<&[JobStatus]>,
+    before: Option<JobId>,
+    limit: i64,
+) -> QueryResult<Vec<JobRecord>> {
+    let mut query = jobs::table
+        .filter(jobs::shop_id.eq(shop))
+        .filter(jobs::kind.eq_any(kinds))
+        .order(jobs::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(statuses) = statuses {
+        query = query.filter(jobs::status.eq_any(statuses));
+    }
+    if let Some(before) = before {
+        query = query.filter(jobs::id.lt(before));
+    }
+    query.select(JobRecord::as_select()).load(conn)
+}
+
+/// Deletes a shop's jobs of a kind that are not running and whose dedupe
+/// key starts with `key_prefix` (work for something since removed). A
+/// running one finishes, and finds what it worked for gone.
+pub fn delete_waiting(conn: &mut AnyConnection, shop: ShopId, kind: &str, key_prefix: &str) -> QueryResult<usize> {
+    let pattern = format!("{}%", key_prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    diesel::delete(
+        jobs::table
+            .filter(jobs::shop_id.eq(shop))
+            .filter(jobs::kind.eq(kind))
+            .filter(jobs::status.eq_any([JobStatus::Queued, JobStatus::Held, JobStatus::Dead]))
+            .filter(jobs::dedupe_key.like(pattern).escape('\\')),
+    )
+    .execute(conn)
+}

@@ -7,6 +7,7 @@
 pub mod customer;
 pub mod render;
 pub mod shop;
+pub mod webhooks;
 
 use crate::chat::delivery::WhatsAppDeps;
 use crate::db::AnyConnection;
@@ -59,6 +60,7 @@ impl<C: NotifyDeps> Job<C> for Publish {
 pub fn fan_out(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyError> {
     customer::on_event(conn, event)?;
     shop::on_event(conn, event)?;
+    webhooks::deliver::on_event(conn, event)?;
     Ok(())
 }
 

@@ -57,6 +57,12 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/pay/{token}/qr.png", "get"),
         ("/v1/exports/{kind}", "get"),
         ("/v1/audit", "get"),
+        ("/v1/webhook-endpoints", "post"),
+        ("/v1/webhook-endpoints", "get"),
+        ("/v1/webhook-endpoints/{id}", "delete"),
+        ("/v1/webhook-endpoints/{id}/rotate-secret", "post"),
+        ("/v1/deliveries", "get"),
+        ("/v1/deliveries/{id}/retry", "post"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");

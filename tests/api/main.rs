@@ -24,5 +24,7 @@ mod races;
 mod schema;
 mod shop_notify;
 mod transactions;
+mod webhook_processes;
+mod webhooks_out;
 mod whatsapp;
 mod whatsapp_faults;

@@ -6,3 +6,4 @@ pub mod fake_graph;
 pub mod fake_psp;
 pub mod server;
 pub mod smtp_sink;
+pub mod webhook_receiver;
