@@ -102,3 +102,40 @@ mod users_upgrade_to_an_email_per_shop {
         users_upgrade_to_an_email_per_shop(Engine::Postgres)
     }
 }
+
+/// The demo shop's owner e-mail no longer stops a second demo shop (e-mails
+/// are per shop): two processes starting on one empty database still make
+/// one, the one that claims it.
+fn two_processes_seed_one_demo_shop(engine: Engine) {
+    let Some(database) = TestDatabase::create(engine) else { return };
+    let barrier = std::sync::Barrier::new(2);
+    let connections = [database.connect(), database.connect()];
+    let seeded: Vec<bool> = std::thread::scope(|scope| {
+        let starts: Vec<_> = connections
+            .into_iter()
+            .map(|mut conn| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    barrier.wait();
+                    chatshop::demo::seed_if_empty(&mut conn).unwrap().is_some()
+                })
+            })
+            .collect();
+        starts.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    assert_eq!(seeded.iter().filter(|s| **s).count(), 1, "{seeded:?}");
+    let shops: i64 = chatshop::db::schema::shops::table.count().get_result(&mut database.connect()).unwrap();
+    assert_eq!(shops, 1);
+}
+
+mod two_processes_seed_one_demo_shop {
+    use super::*;
+    #[test]
+    fn sqlite() {
+        two_processes_seed_one_demo_shop(Engine::Sqlite)
+    }
+    #[test]
+    fn postgres() {
+        two_processes_seed_one_demo_shop(Engine::Postgres)
+    }
+}
