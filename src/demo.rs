@@ -4,8 +4,9 @@ use crate::auth::Role;
 use crate::auth::users::NewUser;
 use crate::catalog::{ImportOptions, import_feed};
 use crate::contact::Email;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, schema::instance_settings};
 use crate::shops::{self, NewShop, ShopId, SignUpDetails};
+use diesel::prelude::*;
 use uuid::Uuid;
 
 const BAKERY_FEED: &[u8] = include_bytes!("../catalog-samples/padaria-doce-lar.csv");
@@ -41,10 +42,20 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<Option<DemoLogin>, Demo
         ..SignUpDetails::default()
     })
     .map_err(|e| fail(&e))?;
-    let shop = match shops::create_with_owner(conn, &shop, &owner) {
-        Ok((shop, _)) => shop,
-        // Another process starting on the same database made it first.
-        Err(shops::ShopError::Auth(crate::auth::AuthError::EmailTaken)) => return Ok(None),
+    let created = crate::db::write_transaction(conn, |conn| {
+        // Another process starting on the same empty database may be here
+        // too: the one that claims the demo makes it.
+        let claim = diesel::insert_into(instance_settings::table)
+            .values((instance_settings::key.eq("demo_shop"), instance_settings::value.eq(evp_key.as_str())))
+            .on_conflict_do_nothing();
+        if crate::on_backend!(conn, |c| claim.execute(c))? == 0 {
+            return Ok(None);
+        }
+        shops::create_with_owner(conn, &shop, &owner).map(|(shop, _)| Some(shop))
+    });
+    let shop = match created {
+        Ok(Some(shop)) => shop,
+        Ok(None) => return Ok(None),
         Err(e) => return Err(fail(&e)),
     };
     let report =

@@ -1,11 +1,14 @@
 //! Shops' users, roles, password hashing and JWTs. The HTTP extractor that
 //! turns a token into a caller lives in `http` (http depends on auth).
 
+pub mod login;
 pub mod password;
 pub mod token;
 pub mod users;
 
 pub use token::{Claims, JwtKeys};
+
+use crate::ids::ShopId;
 
 crate::text_enum! {
     /// What a user of a shop may do. Owners do everything; staff run the shop
@@ -41,6 +44,14 @@ impl Role {
     }
 }
 
+/// A shop a login could open, as `choose_shop` lists it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ShopChoice {
+    #[schema(value_type = String, format = Uuid)]
+    pub id: ShopId,
+    pub name: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("this request needs a bearer token")]
@@ -49,6 +60,8 @@ pub enum AuthError {
     InvalidToken,
     #[error("wrong e-mail or password")]
     InvalidCredentials,
+    #[error("this e-mail and password open several shops; log in again naming one of them (shop_id)")]
+    ChooseShop(Vec<ShopChoice>),
     #[error("the {0} role may not do this")]
     Forbidden(Role),
     #[error("a shop has exactly one owner; add staff or accountant users")]

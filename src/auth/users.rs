@@ -1,8 +1,14 @@
-//! Users of a shop: creating them and checking their passwords.
+//! Users of a shop. A user row is one person's membership of one shop: the
+//! same e-mail may have a row in several shops (an accountant serving many),
+//! each with its own password hash, role and token version.
 
-use super::{AuthError, Role, password};
+use super::password::{Hasher, PasswordSalt};
+use super::{AuthError, Role};
 use crate::contact::Email;
-use crate::db::{AnyConnection, schema::users};
+use crate::db::{
+    AnyConnection,
+    schema::{shops, users},
+};
 use crate::ids::{ShopId, UserId};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -29,7 +35,18 @@ pub struct User {
 pub struct StoredCredentials {
     #[diesel(embed)]
     pub user: User,
-    password_hash: String,
+    pub(super) password_hash: String,
+}
+
+/// A membership with its credentials and its shop's name (a login that
+/// opens several names them).
+#[derive(Queryable, Selectable)]
+#[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]
+pub struct Membership {
+    #[diesel(embed)]
+    pub credentials: StoredCredentials,
+    #[diesel(select_expression = shops::name)]
+    pub shop_name: String,
 }
 
 #[derive(Insertable)]
@@ -52,9 +69,35 @@ pub struct NewUser {
 }
 
 impl NewUser {
+    /// Hashed with a buffer of its own under a fresh salt (the demo shop,
+    /// commands, tests); the server uses `prepare_with`.
     pub fn prepare(email: Email, password_text: &str, role: Role) -> Result<NewUser, AuthError> {
-        Ok(NewUser { email, password_hash: password::hash(password_text)?, role })
+        NewUser::prepare_with(&mut Hasher::new(), email, password_text, role, None)
     }
+
+    /// `salt` is `salt_for(email)`: a person's memberships share one salt.
+    pub fn prepare_with(
+        hasher: &mut Hasher,
+        email: Email,
+        password_text: &str,
+        role: Role,
+        salt: Option<PasswordSalt>,
+    ) -> Result<NewUser, AuthError> {
+        Ok(NewUser { email, password_hash: hasher.hash(password_text, salt)?, role })
+    }
+}
+
+/// The salt a new membership of `email` is hashed under: that of its oldest
+/// membership, if it has one. Read for a new e-mail as for a known one, and
+/// never shown: adding a user answers the same either way.
+pub fn salt_for(conn: &mut AnyConnection, email: &Email) -> Result<Option<PasswordSalt>, AuthError> {
+    let oldest: Option<String> = users::table
+        .filter(users::email.eq(email))
+        .order(users::id)
+        .select(users::password_hash)
+        .first(conn)
+        .optional()?;
+    Ok(oldest.as_deref().and_then(PasswordSalt::of))
 }
 
 pub fn insert(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Result<User, AuthError> {
@@ -78,7 +121,9 @@ pub fn insert(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Result<U
     }
 }
 
-/// Adds a staff or accountant user to the caller's shop.
+/// Adds a staff or accountant user to the caller's shop. The e-mail may
+/// belong to other shops: that changes nothing here (their memberships keep
+/// their own passwords); only the same e-mail twice in this shop is refused.
 pub fn add_to_shop(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Result<User, AuthError> {
     if new.role == Role::Owner {
         return Err(AuthError::SecondOwner);
@@ -86,20 +131,14 @@ pub fn add_to_shop(conn: &mut AnyConnection, shop: ShopId, new: &NewUser) -> Res
     insert(conn, shop, new)
 }
 
-/// The user with this e-mail and their stored hash, if any.
-pub fn stored_credentials(conn: &mut AnyConnection, email: &Email) -> Result<Option<StoredCredentials>, AuthError> {
-    Ok(users::table.filter(users::email.eq(email)).select(StoredCredentials::as_select()).first(conn).optional()?)
-}
-
-/// Checks a password against what `stored_credentials` found; the same answer,
-/// and the same work, for an unknown e-mail and a wrong password.
-pub fn check_password(found: Option<StoredCredentials>, password_text: &str) -> Result<User, AuthError> {
-    let stored_hash = found.as_ref().map(|f| f.password_hash.as_str());
-    if password::verify(password_text, stored_hash) {
-        found.map(|f| f.user).ok_or(AuthError::InvalidCredentials)
-    } else {
-        Err(AuthError::InvalidCredentials)
-    }
+/// Every membership of the e-mail with its shop's name, oldest first.
+pub fn memberships_of(conn: &mut AnyConnection, email: &Email) -> Result<Vec<Membership>, AuthError> {
+    Ok(users::table
+        .inner_join(shops::table)
+        .filter(users::email.eq(email))
+        .order(users::id)
+        .select(Membership::as_select())
+        .load(conn)?)
 }
 
 pub fn list(conn: &mut AnyConnection, shop: ShopId) -> Result<Vec<User>, AuthError> {
@@ -130,20 +169,43 @@ pub fn remove(conn: &mut AnyConnection, shop: ShopId, user: UserId, by: UserId) 
     if removed == 0 { Err(AuthError::NoSuchUser) } else { Ok(()) }
 }
 
-/// The user and the hash their current password is checked against.
-pub fn credentials_of(conn: &mut AnyConnection, user: UserId) -> Result<Option<StoredCredentials>, AuthError> {
-    Ok(users::table.find(user).select(StoredCredentials::as_select()).first(conn).optional()?)
+/// Every membership of the caller's e-mail (the caller's among them).
+pub fn memberships_like(conn: &mut AnyConnection, user: UserId) -> Result<Vec<StoredCredentials>, AuthError> {
+    let Some(email) = users::table.find(user).select(users::email).first::<Email>(conn).optional()? else {
+        return Ok(Vec::new());
+    };
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .order(users::id)
+        .select(StoredCredentials::as_select())
+        .load(conn)?)
 }
 
-/// Sets a new password (already checked against the old one and hashed) and
-/// revokes the user's other tokens; returns the new token version.
-pub fn set_password(conn: &mut AnyConnection, user: UserId, password_hash: &str) -> Result<i32, AuthError> {
+/// Sets a new password on the memberships the old one opened (checked and
+/// hashed already) and revokes their tokens, in one transaction. Each row
+/// changes only if its hash is still the one checked, so a concurrent change
+/// wins or loses whole; `WrongPassword` when the caller's own row did not
+/// change (another change came first).
+/// Returns the caller's new token version.
+pub fn set_password(
+    conn: &mut AnyConnection,
+    caller: UserId,
+    checked: &[(UserId, String)],
+    new_hash: &str,
+) -> Result<i32, AuthError> {
     crate::db::write_transaction(conn, |conn| {
-        let updated =
-            diesel::update(users::table.find(user)).set(users::password_hash.eq(password_hash)).execute(conn)?;
-        if updated == 0 {
-            return Err(AuthError::NoSuchUser);
+        let mut caller_version = None;
+        for (user, old_hash) in checked {
+            let updated = diesel::update(users::table.find(*user).filter(users::password_hash.eq(old_hash)))
+                .set(users::password_hash.eq(new_hash))
+                .execute(conn)?;
+            if updated == 1 {
+                let version = revoke_tokens(conn, *user)?;
+                if *user == caller {
+                    caller_version = Some(version);
+                }
+            }
         }
-        revoke_tokens(conn, user)
+        caller_version.ok_or(AuthError::WrongPassword)
     })
 }

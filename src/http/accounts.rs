@@ -3,7 +3,7 @@
 
 use super::shops::{TokenResponse, hashed};
 use super::{ApiError, Caller, with_db};
-use crate::auth::{AuthError, JwtKeys, Permission, password, users};
+use crate::auth::{JwtKeys, Permission, login, users};
 use crate::db::Pool;
 use crate::ids::UserId;
 use actix_web::{HttpResponse, delete, post, put, web};
@@ -26,10 +26,14 @@ pub struct PasswordChange {
     pub new_password: String,
 }
 
-/// Changes the caller's password, which needs the current one; the caller's
-/// other tokens stop working, and a new token is given.
+/// Changes the caller's password, which needs the current one. A person
+/// who belongs to several shops has one membership per shop: the new
+/// password goes to every membership of the caller's e-mail that the current
+/// password opens (the caller's included), and the tokens of each stop
+/// working; memberships with another password keep it. A new token is given
+/// for the caller's shop.
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = PasswordChange,
-    responses((status = 200, body = TokenResponse, description = "the password changed; a new token"),
+    responses((status = 200, body = TokenResponse, description = "the password changed on every membership of the caller's e-mail it opened, whose tokens stop working; a new token for this shop"),
         (status = 403, description = "the current password is wrong"),
         (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[put("/v1/auth/password")]
@@ -41,13 +45,14 @@ pub async fn change_password(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { old_password, new_password } = body.into_inner();
-    let stored = with_db(&pool, move |conn| Ok(users::credentials_of(conn, caller.user_id)?)).await?;
-    let new_hash = hashed(&gate, move || {
-        users::check_password(stored, &old_password).map_err(|_| AuthError::WrongPassword)?;
-        password::hash(&new_password)
+    let memberships = with_db(&pool, move |conn| Ok(users::memberships_like(conn, caller.user_id)?)).await?;
+    let change = hashed(&gate, move |hasher| {
+        login::change_password(hasher, caller.user_id, memberships, &old_password, &new_password)
     })
     .await?;
-    let version = with_db(&pool, move |conn| Ok(users::set_password(conn, caller.user_id, &new_hash)?)).await?;
+    let version =
+        with_db(&pool, move |conn| Ok(users::set_password(conn, caller.user_id, &change.checked, &change.new_hash)?))
+            .await?;
     let token = keys.issue(caller.user_id, caller.shop_id, caller.role, version)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token }))
 }

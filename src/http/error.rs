@@ -205,6 +205,11 @@ fn auth(e: &AuthError) -> Described {
         AuthError::MissingToken => (StatusCode::UNAUTHORIZED, "unauthenticated"),
         AuthError::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
         AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+        AuthError::ChooseShop(shops) => {
+            let mut extra = Map::new();
+            extra.insert("shops".into(), json!(shops));
+            return (StatusCode::CONFLICT, "choose_shop", extra);
+        }
         AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
         AuthError::SecondOwner => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_role"),
         AuthError::EmailTaken => (StatusCode::CONFLICT, "email_taken"),

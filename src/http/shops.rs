@@ -2,10 +2,12 @@
 
 use super::Caller;
 use super::{ApiError, HashingGate, LoginLimiter, with_db};
+use crate::auth::password::Hasher;
 use crate::auth::users::{self, NewUser, User};
 use crate::auth::{AuthError, JwtKeys, Permission, Role};
 use crate::contact::Email;
 use crate::db::Pool;
+use crate::ids::ShopId;
 use crate::shops::{self, NewShop, Shop, SignUpDetails};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -24,6 +26,29 @@ pub struct Credentials {
     #[schema(example = "ana@padaria.com.br")]
     pub email: String,
     pub password: String,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "ana@padaria.com.br")]
+    pub email: String,
+    pub password: String,
+    /// The shop to log into, for a person who belongs to several; without
+    /// it, the one shop this e-mail and password open, or `409 choose_shop`.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub shop_id: Option<ShopId>,
+}
+
+/// `409 choose_shop`: the shops this e-mail and password open (only those).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ChooseShopProblem {
+    pub r#type: String,
+    pub title: String,
+    pub status: u16,
+    /// `choose_shop`
+    pub code: String,
+    pub detail: String,
+    pub shops: Vec<crate::auth::ShopChoice>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -80,9 +105,23 @@ pub struct NewUserRequest {
 /// without holding a database connection, a bounded number at a time.
 pub(super) async fn hashed<T: Send + 'static>(
     gate: &HashingGate,
-    work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+    work: impl FnOnce(&mut Hasher) -> Result<T, AuthError> + Send + 'static,
 ) -> Result<T, ApiError> {
     gate.run(work).await
+}
+
+/// A new membership's hash, under the salt of the e-mail's other
+/// memberships if it has any (read the same way when it has none).
+async fn prepare_user(
+    pool: &Pool,
+    gate: &HashingGate,
+    email: Email,
+    password: String,
+    role: Role,
+) -> Result<NewUser, ApiError> {
+    let lookup = email.clone();
+    let salt = with_db(pool, move |conn| Ok(users::salt_for(conn, &lookup)?)).await?;
+    hashed(gate, move |hasher| NewUser::prepare_with(hasher, email, &password, role, salt)).await
 }
 
 fn parse_email(text: &str) -> Result<Email, AuthError> {
@@ -108,9 +147,11 @@ fn check_admin_token(req: &HttpRequest, policy: &SignUpPolicy) -> Result<(), Api
     }
 }
 
-/// Opens a shop with its owner and returns the owner's token.
+/// Opens a shop with its owner and returns the owner's token. The owner's
+/// e-mail may already belong to other shops: this shop's membership has the
+/// password given here.
 #[utoipa::path(tag = "shops", request_body = SignUpRequest,
-    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 409, description = "e-mail taken"), (status = 422, description = "invalid field"),
+    responses((status = 201, body = SignUpResponse, description = "the new shop and its owner's token"), (status = 422, description = "invalid field"),
         (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[post("/v1/shops")]
 pub async fn sign_up(
@@ -135,15 +176,21 @@ pub async fn sign_up(
         language: body.language.as_deref(),
     })?;
     let owner_email = parse_email(&body.owner.email)?;
-    let owner = hashed(&gate, move || NewUser::prepare(owner_email, &body.owner.password, Role::Owner)).await?;
+    let owner = prepare_user(&pool, &gate, owner_email, body.owner.password, Role::Owner).await?;
     let (shop, owner) = with_db(&pool, move |conn| Ok(shops::create_with_owner(conn, &shop, &owner)?)).await?;
     let token = keys.issue(owner.id, shop.id, Role::Owner, owner.token_version)?;
     Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
 }
 
-/// Exchanges an e-mail and password for a token.
-#[utoipa::path(tag = "shops", request_body = Credentials,
-    responses((status = 200, body = TokenResponse, description = "a bearer token"), (status = 401, description = "wrong e-mail or password"),
+/// Exchanges an e-mail and password for a token. One e-mail may belong to
+/// several shops (each membership with its own password): `shop_id` names
+/// one; without it, the one shop this password opens gives its token, and
+/// several answer `409 choose_shop` listing them.
+#[utoipa::path(tag = "shops", request_body = LoginRequest,
+    responses((status = 200, body = TokenResponse, description = "a bearer token for the shop"),
+        (status = 401, description = "wrong e-mail or password, or no membership of the shop named (the same answer)"),
+        (status = 409, body = ChooseShopProblem, content_type = "application/problem+json",
+            description = "choose_shop: the e-mail and password open several shops, listed in `shops`; log in again with one's `shop_id`"),
         (status = 429, description = "too many failed logins for this e-mail or address, or too many password checks at once; Retry-After says when to try again")))]
 #[post("/v1/auth/login")]
 pub async fn login(
@@ -152,9 +199,9 @@ pub async fn login(
     keys: web::Data<JwtKeys>,
     gate: web::Data<HashingGate>,
     limiter: web::Data<LoginLimiter>,
-    body: web::Json<Credentials>,
+    body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Credentials { email: given, password } = body.into_inner();
+    let LoginRequest { email: given, password, shop_id } = body.into_inner();
     // The peer, not X-Forwarded-For: a header is the client's to forge.
     let address = req.peer_addr().map(|a| a.ip());
     limiter.check(&given, address)?;
@@ -165,24 +212,20 @@ pub async fn login(
     // The lookup runs on the hashing thread too, so a flood of logins waits
     // for a slot (or is told to retry) instead of tying up a thread each.
     let pool: Pool = (**pool).clone();
-    let checked = hashed(&gate, move || {
-        let stored = {
+    let opened = hashed(&gate, move |hasher| {
+        let found = {
             let mut conn = pool.get().map_err(crate::db::DbError::from)?;
-            users::stored_credentials(&mut conn, &email)?
+            users::memberships_of(&mut conn, &email)?
         };
-        users::check_password(stored, &password)
-    });
-    let user = match checked.await {
-        Ok(user) => {
-            limiter.succeeded(&given);
-            user
-        }
-        Err(ApiError::Auth(AuthError::InvalidCredentials)) => {
-            limiter.failed(&given, address);
-            return Err(AuthError::InvalidCredentials.into());
-        }
-        Err(other) => return Err(other),
-    };
+        Ok(crate::auth::login::open(hasher, found, shop_id, &password))
+    })
+    .await?;
+    if opened.memberships.is_empty() {
+        limiter.failed(&given, address);
+    } else if opened.opens_all {
+        limiter.succeeded(&given);
+    }
+    let user = opened.into_user()?;
     let token = keys.issue(user.id, user.shop_id, user.role, user.token_version)?;
     Ok(HttpResponse::Ok().json(TokenResponse { token }))
 }
@@ -196,9 +239,11 @@ pub async fn my_shop(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().json(shop))
 }
 
-/// Adds a `staff` or `accountant` user to the owner's shop.
+/// Adds a `staff` or `accountant` user to the owner's shop, with the
+/// password given. The answer is the same whether or not the e-mail belongs
+/// to other shops; their memberships and passwords stay as they are.
 #[utoipa::path(tag = "shops", security(("bearer" = [])), request_body = NewUserRequest,
-    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "e-mail taken"),
+    responses((status = 201, body = User, description = "the new user"), (status = 403, description = "not the owner"), (status = 409, description = "email_taken: the e-mail is already a user of this shop"),
         (status = 429, description = "too many password checks at once (busy); Retry-After says when to try again")))]
 #[post("/v1/users")]
 pub async fn add_user(
@@ -210,7 +255,7 @@ pub async fn add_user(
     caller.require(Permission::Administer)?;
     let NewUserRequest { email, password, role } = body.into_inner();
     let email = parse_email(&email)?;
-    let new = hashed(&gate, move || NewUser::prepare(email, &password, role)).await?;
+    let new = prepare_user(&pool, &gate, email, password, role).await?;
     let user = with_db(&pool, move |conn| Ok(users::add_to_shop(conn, caller.shop_id, &new)?)).await?;
     Ok(HttpResponse::Created().json(user))
 }

@@ -5,6 +5,7 @@
 
 use super::ApiError;
 use crate::auth::AuthError;
+use crate::auth::password::Hasher;
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -14,11 +15,12 @@ use tokio::sync::Semaphore;
 /// How long a request waits for a hashing slot before it is told to retry.
 const SLOT_WAIT: Duration = Duration::from_millis(250);
 
-type HashJob = Box<dyn FnOnce() + Send>;
+type HashJob = Box<dyn FnOnce(&mut Hasher) + Send>;
 
-/// Password hashing, a bounded number at a time, on threads of its own:
-/// argon2's 19 MiB stay in those threads' allocator arenas instead of one
-/// per blocking-pool thread (558 MiB peak in a 200-login flood before).
+/// Password hashing, a bounded number at a time, on threads of its own, each
+/// with a `Hasher` that keeps argon2's 19 MiB buffer: the process holds at
+/// most slots × 19 MiB for hashing, however many logins arrive (a buffer
+/// per hash grew it by ~19 MiB a hash: 320 MiB in a 200-login flood).
 #[derive(Clone)]
 pub struct HashingGate {
     slots: Arc<Semaphore>,
@@ -33,6 +35,7 @@ impl HashingGate {
         for n in 0..slots.max(1) {
             let queue = queue.clone();
             let spawned = std::thread::Builder::new().name(format!("password-{n}")).spawn(move || {
+                let mut hasher = Hasher::new();
                 loop {
                     // Ends when the gate (every sender) is gone.
                     let job = match queue.lock() {
@@ -40,7 +43,7 @@ impl HashingGate {
                         Err(_) => return,
                     };
                     match job {
-                        Ok(job) => job(),
+                        Ok(job) => job(&mut hasher),
                         Err(_) => return,
                     }
                 }
@@ -61,7 +64,7 @@ impl HashingGate {
     /// or answers 429 when every slot stays busy.
     pub async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, AuthError> + Send + 'static,
+        work: impl FnOnce(&mut Hasher) -> Result<T, AuthError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let busy = || ApiError::TooMany {
             code: "busy",
@@ -73,8 +76,8 @@ impl HashingGate {
             _ => return Err(busy()),
         };
         let (done, result) = tokio::sync::oneshot::channel();
-        let job: HashJob = Box::new(move || {
-            let _ = done.send(work());
+        let job: HashJob = Box::new(move |hasher| {
+            let _ = done.send(work(hasher));
         });
         if self.jobs.send(job).is_err() {
             return Err(busy());

@@ -15,6 +15,8 @@ mod health;
 mod isolation;
 mod jobs;
 mod login_limits;
+mod memberships;
+mod memberships_migration;
 mod outbox_migration;
 mod payment_races;
 mod pix_chat;
