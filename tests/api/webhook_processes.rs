@@ -17,8 +17,9 @@ use crate::support::webhook_receiver::{WebhookReceiver, verify};
 use crate::webhooks_out::setup;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const EVENTS: usize = 300;
 
@@ -41,7 +42,7 @@ fn free_port() -> u16 {
 
 async fn start(database_url: &str, mail_dir: &std::path::Path) -> Process {
     let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_chatshop"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatshop"))
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -54,31 +55,28 @@ async fn start(database_url: &str, mail_dir: &std::path::Path) -> Process {
         .env("CHATSHOP_MAIL_DIR", mail_dir)
         .env("CHATSHOP_WORKERS", "1")
         .env("WHATSAPP_GRAPH_URL", "http://127.0.0.1:9")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("start chatshop");
-    let process = Process { child, base: format!("http://127.0.0.1:{port}") };
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(answer) = client.get(format!("{}/healthz", process.base)).send().await
-            && answer.status() == 200
-        {
-            return process;
+    // The banner is printed once the server listens; the rest of its output
+    // is drained so the child never blocks on a full pipe.
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (listening, started) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut listening = Some(listening);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.starts_with("chatshop is running at")
+                && let Some(tell) = listening.take()
+            {
+                let _ = tell.send(());
+            }
         }
-        assert!(Instant::now() < deadline, "chatshop did not start on {}", process.base);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits (bounded) until `done` holds.
-async fn wait_until(what: &str, seconds: u64, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    });
+    let process = Process { child, base: format!("http://127.0.0.1:{port}") };
+    let banner = tokio::time::timeout(Duration::from_secs(60), started).await;
+    assert!(matches!(banner, Ok(Ok(()))), "chatshop did not start on {}", process.base);
+    process
 }
 
 async fn a_process_killed_mid_delivery_leaves_the_rest_to_the_other(engine: Engine) {
@@ -129,14 +127,14 @@ async fn a_process_killed_mid_delivery_leaves_the_rest_to_the_other(engine: Engi
     .unwrap();
     drop(conn);
 
-    wait_until("the first deliveries", 60, || receiver.count() >= 40).await;
+    receiver.wait_for("the first deliveries", 60, |got| got.len() >= 40).await;
     first.child.kill().expect("SIGKILL");
     first.child.wait().expect("reaped");
     let at_kill = receiver.count();
     assert!(at_kill < EVENTS, "killed while delivering ({at_kill} of {EVENTS} received)");
 
-    let distinct = || receiver.requests().iter().map(|r| r.id.clone()).collect::<std::collections::HashSet<_>>().len();
-    wait_until("every event delivered by the survivor", 90, || distinct() == EVENTS).await;
+    let distinct = |got: &[Received]| got.iter().map(|r| r.id.as_str()).collect::<std::collections::HashSet<_>>().len();
+    receiver.wait_for("every event delivered by the survivor", 90, |got| distinct(got) == EVENTS).await;
     let mut bodies: HashMap<String, String> = HashMap::new();
     for request in receiver.requests() {
         assert!(verify(&secret, &request), "signed: {request:?}");

@@ -47,6 +47,8 @@ struct State {
     default_status: Mutex<u16>,
     /// How long each answer waits (a slow receiver, for requests in flight).
     delay: Mutex<Duration>,
+    /// How many requests have arrived, for tests that wait on real processes.
+    arrived: tokio::sync::watch::Sender<usize>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -70,6 +72,7 @@ impl WebhookReceiver {
             script: Mutex::new(VecDeque::new()),
             default_status: Mutex::new(200),
             delay: Mutex::new(Duration::ZERO),
+            arrived: tokio::sync::watch::Sender::new(0),
         });
         let data = web::Data::from(state.clone());
         let (server, addr) = ServerThread::spawn("webhook receiver", move || {
@@ -114,6 +117,24 @@ impl WebhookReceiver {
     pub fn count(&self) -> usize {
         lock(&self.state.requests).len()
     }
+
+    /// Waits until `done` holds for the requests received so far, woken by
+    /// each arrival (no polling); panics after `seconds`.
+    pub async fn wait_for(&self, what: &str, seconds: u64, done: impl Fn(&[Received]) -> bool) {
+        let mut arrivals = self.state.arrived.subscribe();
+        let waited = tokio::time::timeout(Duration::from_secs(seconds), async {
+            loop {
+                if done(&self.requests()) {
+                    return;
+                }
+                if arrivals.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "timed out waiting for {what} ({} requests received)", self.count());
+    }
 }
 
 async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> HttpResponse {
@@ -125,6 +146,7 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         content_type: header("content-type"),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
+    state.arrived.send_modify(|n| *n += 1);
     let delay = *lock(&state.delay);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
