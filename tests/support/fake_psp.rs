@@ -88,12 +88,17 @@ fn client_params() -> CertificateParams {
 /// OpenSSL 3's default (AES-256-CBC, HMAC-SHA256) or the legacy ones (3DES,
 /// 40-bit RC2, HMAC-SHA1).
 pub fn client_pkcs12(password: &str, algorithm: p12_keystore::EncryptionAlgorithm) -> Vec<u8> {
-    use p12_keystore::{Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey, PrivateKeyChain};
+    use p12_keystore::{
+        Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey, PrivateKeyChain,
+    };
     let ca = test_ca();
     let chain = PrivateKeyChain::new(
         b"padaria-key".to_vec(),
         PrivateKey::from_der(&ca.client_key_der).expect("PKCS#8 key"),
-        [Certificate::from_der(&ca.client_cert_der).expect("certificate"), Certificate::from_der(&ca.ca_der).expect("CA")],
+        [
+            Certificate::from_der(&ca.client_cert_der).expect("certificate"),
+            Certificate::from_der(&ca.ca_der).expect("CA"),
+        ],
     );
     let mut store = KeyStore::new();
     store.add_entry("padaria", KeyStoreEntry::PrivateKeyChain(chain));
