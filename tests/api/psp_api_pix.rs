@@ -129,7 +129,7 @@ async fn psp_faults_lose_nothing(app: TestApp) {
 macro_rules! on_both_with_fake_psp {
     ($name:ident) => {
         mod $name {
-            use crate::helpers::Engine;
+            use $crate::helpers::Engine;
 
             #[tokio::test]
             async fn sqlite() {
