@@ -125,22 +125,27 @@ async fn psp_faults_lose_nothing(app: TestApp) {
     assert!(kept.iter().any(|p| p["end_to_end_id"] == unannounced.as_str() && p["amount"] == "12.00"), "{payments}");
 }
 
+/// Runs the test on both engines, the app made by `spawn` (or `$spawn`)
+/// in the calling module.
 #[macro_export]
 macro_rules! on_both_with_fake_psp {
     ($name:ident) => {
+        $crate::on_both_with_fake_psp!($name, spawn);
+    };
+    ($name:ident, $spawn:ident) => {
         mod $name {
             use $crate::helpers::Engine;
 
             #[tokio::test]
             async fn sqlite() {
-                if let Some(app) = super::spawn(Engine::Sqlite).await {
+                if let Some(app) = super::$spawn(Engine::Sqlite).await {
                     super::$name(app).await;
                 }
             }
 
             #[tokio::test]
             async fn postgres() {
-                if let Some(app) = super::spawn(Engine::Postgres).await {
+                if let Some(app) = super::$spawn(Engine::Postgres).await {
                     super::$name(app).await;
                 }
             }

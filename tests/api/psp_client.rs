@@ -162,28 +162,6 @@ async fn the_psp_s_refusals_reach_the_shop_in_its_words(app: TestApp) {
     assert!(error.contains("cob.chave: O campo cob.chave não corresponde a uma chave do recebedor"), "{error}");
 }
 
-macro_rules! on_both_with_short_timeout {
-    ($name:ident) => {
-        mod $name {
-            use crate::helpers::Engine;
-
-            #[tokio::test]
-            async fn sqlite() {
-                if let Some(app) = super::spawn_with_short_timeout(Engine::Sqlite).await {
-                    super::$name(app).await;
-                }
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(app) = super::spawn_with_short_timeout(Engine::Postgres).await {
-                    super::$name(app).await;
-                }
-            }
-        }
-    };
-}
-
 on_both_with_fake_psp!(a_pkcs12_certificate_gets_an_order_paid);
-on_both_with_short_timeout!(a_stalled_psp_times_out_and_the_retry_is_the_same_charge);
+on_both_with_fake_psp!(a_stalled_psp_times_out_and_the_retry_is_the_same_charge, spawn_with_short_timeout);
 on_both_with_fake_psp!(the_psp_s_refusals_reach_the_shop_in_its_words);
