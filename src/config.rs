@@ -50,6 +50,10 @@ pub struct Config {
     /// CA certificates (PEM) trusted for PSPs beside the system's, for a PSP
     /// behind a private CA or a local fake (`CHATSHOP_PSP_CA_FILE`).
     pub psp_ca_file: Option<PathBuf>,
+    /// The longest one call to a PSP may take, connecting included
+    /// (`CHATSHOP_PSP_TIMEOUT_SECONDS`, default 20); a call past it is
+    /// retried by the jobs queue.
+    pub psp_timeout_seconds: i64,
     /// How long a worker holds a claimed job before another may take it
     /// (`CHATSHOP_JOB_LEASE_SECONDS`, default 60); longer than any one
     /// outside call (a webhook waits at most 20 s).
@@ -176,6 +180,10 @@ impl Config {
                 "CHATSHOP_CHARGE_TTL_SECONDS",
             )?,
             psp_ca_file: lookup("CHATSHOP_PSP_CA_FILE").map(PathBuf::from),
+            psp_timeout_seconds: positive(
+                parsed(&lookup, "CHATSHOP_PSP_TIMEOUT_SECONDS", 20)?,
+                "CHATSHOP_PSP_TIMEOUT_SECONDS",
+            )?,
             job_lease_seconds: positive(
                 parsed(&lookup, "CHATSHOP_JOB_LEASE_SECONDS", 60)?,
                 "CHATSHOP_JOB_LEASE_SECONDS",
@@ -188,6 +196,10 @@ impl Config {
 
     pub fn reconcile_interval(&self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(self.reconcile_interval_seconds)
+    }
+
+    pub fn psp_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.psp_timeout_seconds.unsigned_abs())
     }
 
     pub fn charge_ttl(&self) -> chrono::TimeDelta {

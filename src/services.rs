@@ -13,6 +13,7 @@ use crate::db::Pool;
 use crate::ids::ShopId;
 use crate::jobs::Runner;
 use crate::payments::psp::PspError;
+use crate::payments::psp::api_pix::Transport;
 use crate::payments::psp::shop::{PspClients, ShopPsp};
 use crate::payments::{self, Links, PaymentsDeps, Placed};
 use chrono::TimeDelta;
@@ -53,7 +54,7 @@ impl Services {
             reconcile_interval: config.reconcile_interval(),
             charge_ttl: config.charge_ttl(),
             sandbox: config.sandbox,
-            psp_clients: PspClients::new(psp_roots(config)),
+            psp_clients: PspClients::new(Transport { extra_roots: psp_roots(config), timeout: config.psp_timeout() }),
             webhooks: WebhookSender::new(),
             job_lease: config.job_lease(),
         })

@@ -6,7 +6,7 @@ use chatshop::config::Config;
 use chatshop::crypto::{Keyring, Secret, SecretKey};
 use chatshop::db::schema::shops;
 use chatshop::notify::webhooks::endpoints;
-use chatshop::payments::psp::api_pix::{ApiPixSettings, ClientIdentity};
+use chatshop::payments::psp::api_pix::{ApiPixSettings, ClientIdentity, Transport};
 use chatshop::payments::psp_settings::{self, PspChoice};
 use diesel::prelude::*;
 use std::process::Command;
@@ -61,7 +61,7 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
             certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
             private_key: Secret::new("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".into()),
         }),
-        extra_roots: Vec::new(),
+        transport: Transport::default(),
     };
     let ring_a = Keyring::new(SecretKey::parse(KEY_A).unwrap(), None);
     let pool = chatshop::db::connect(&database, 1).unwrap();
@@ -93,12 +93,16 @@ async fn plaintext_is_sealed_at_start_and_rotation_moves_to_the_new_key() {
     );
     // The PSP's secret and key open with key B only.
     let pool = chatshop::db::connect(&database, 1).unwrap();
-    let (_, opened) = psp_settings::load(&mut pool.get().unwrap(), &ring_b, shop, &[]).unwrap().expect("api_pix");
+    let (_, opened) =
+        psp_settings::load(&mut pool.get().unwrap(), &ring_b, shop, &Transport::default()).unwrap().expect("api_pix");
     assert_eq!(opened.client_secret.expose(), "psp-client-secret");
     assert!(
         matches!(opened.identity, Some(ClientIdentity::Pem { ref private_key, .. }) if private_key.expose().contains("MIIE"))
     );
-    assert!(psp_settings::load(&mut pool.get().unwrap(), &ring_a, shop, &[]).is_err(), "not with the old key");
+    assert!(
+        psp_settings::load(&mut pool.get().unwrap(), &ring_a, shop, &Transport::default()).is_err(),
+        "not with the old key"
+    );
     // The endpoint's two secrets too.
     let row = endpoints::get(&mut pool.get().unwrap(), shop, made.id).unwrap();
     let live: Vec<String> = row.live_secrets(&ring_b, now).unwrap().iter().map(|s| s.expose()).collect();

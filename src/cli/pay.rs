@@ -31,6 +31,7 @@ pub fn run(config: Config, txid: String, amount: Option<String>) -> anyhow::Resu
     let outcome = match recorded {
         Recorded::New { outcome, .. } => outcome.to_string(),
         Recorded::Known => "known".into(),
+        Recorded::NotOurs => "not this shop's".into(),
     };
     println!("{}", serde_json::json!({ "end_to_end_id": e2e, "outcome": outcome }));
     Ok(ExitCode::SUCCESS)

@@ -182,6 +182,7 @@ diesel::table! {
         amount_mismatch -> Bool,
         late_payment -> Bool,
         needs_refund -> Bool,
+        returned_by_psp -> Bool,
         pay_token -> Text,
         expires_at -> Timestamp,
         created_at -> Timestamp,

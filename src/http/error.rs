@@ -170,9 +170,21 @@ fn payment(e: &PaymentError) -> Described {
             (StatusCode::UNPROCESSABLE_ENTITY, "refund_too_large", extra)
         }
         PaymentError::NothingToRefund => (StatusCode::UNPROCESSABLE_ENTITY, "nothing_to_refund", none()),
-        PaymentError::Psp(_) => (StatusCode::BAD_GATEWAY, "psp_error", none()),
+        PaymentError::Psp(e) => (StatusCode::BAD_GATEWAY, "psp_error", psp_members(e)),
         PaymentError::Jobs(_) | PaymentError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", none()),
     }
+}
+
+/// What the PSP said when it refused (its problem answer's `title`,
+/// `detail` and `violacoes`), for the shop to read beside our `detail`.
+fn psp_members(e: &crate::payments::psp::PspError) -> Map<String, Value> {
+    let mut extra = Map::new();
+    if let crate::payments::psp::PspError::Rejected { title, detail, violations } = e {
+        extra.insert("psp_title".into(), json!(title));
+        extra.insert("psp_detail".into(), json!(detail));
+        extra.insert("psp_violations".into(), json!(violations));
+    }
+    extra
 }
 
 fn endpoint(e: &EndpointError) -> Described {
@@ -242,7 +254,9 @@ impl ResponseError for ApiError {
         let (status, code, extra) = self.describe();
         // Server faults are logged in full and shown to the client in brief,
         // so no internal detail (SQL, secrets) leaks out.
-        let detail = if status.is_server_error() {
+        // The PSP's own refusal is no internal detail: the shop needs its words.
+        let from_psp = matches!(self, ApiError::Payment(PaymentError::Psp(_)));
+        let detail = if status.is_server_error() && !from_psp {
             tracing::error!(error = %self, code, "request failed");
             status.canonical_reason().unwrap_or("error").to_owned()
         } else {

@@ -52,7 +52,7 @@ pub async fn put_psp(
         pkcs12_base64: b.pkcs12_base64,
         pkcs12_password: b.pkcs12_password,
     };
-    let choice = PspChoice::parse(input, services.psp_clients.extra_roots())?;
+    let choice = PspChoice::parse(input, services.psp_clients.transport())?;
     let webhook_url = services.pix_webhook_url(caller.shop_id);
     let now = services.clock.now();
     let view =

@@ -75,6 +75,9 @@ pub struct OrderFlags {
     pub late_payment: bool,
     /// Money came in that the shop should give back.
     pub needs_refund: bool,
+    /// The PSP returned money on its own (a MED return: fraud or an
+    /// operational error), not asked for by the shop.
+    pub returned_by_psp: bool,
 }
 
 impl OrderFlags {
@@ -88,6 +91,9 @@ impl OrderFlags {
         }
         if self.needs_refund {
             names.push("needs_refund");
+        }
+        if self.returned_by_psp {
+            names.push("returned_by_psp");
         }
         names
     }

@@ -106,6 +106,9 @@ pub fn record_flags(
     if flags.needs_refund {
         diesel::update(target).set((orders::needs_refund.eq(true), orders::updated_at.eq(now))).execute(conn)?;
     }
+    if flags.returned_by_psp {
+        diesel::update(target).set((orders::returned_by_psp.eq(true), orders::updated_at.eq(now))).execute(conn)?;
+    }
     Ok(())
 }
 

@@ -116,8 +116,13 @@ pub fn accept(
     })
 }
 
-fn same_key(a: &str, b: &str) -> bool {
-    a.trim().eq_ignore_ascii_case(b.trim())
+/// Whether two spellings name one Pix key (each read as a key first, so a
+/// phone or a CPF written two ways still matches).
+pub(super) fn same_key(a: &str, b: &str) -> bool {
+    let normal = |k: &str| {
+        crate::pix::brcode::PixKey::parse(k.trim()).map(|k| k.as_str().to_owned()).unwrap_or_else(|_| k.trim().into())
+    };
+    normal(a).eq_ignore_ascii_case(&normal(b))
 }
 
 #[cfg(test)]

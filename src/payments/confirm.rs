@@ -29,6 +29,9 @@ pub enum Recorded {
     },
     /// This endToEndId was recorded before: nothing changed.
     Known,
+    /// The Pix went to another key, or pays another shop's charge: not
+    /// this shop's money, not recorded for it.
+    NotOurs,
 }
 
 pub fn record_pix(
@@ -57,10 +60,24 @@ fn record_new(
     if received::find(conn, shop, &pix.end_to_end_id)?.is_some() {
         return Ok(Recorded::Known);
     }
+    // Anyone with an account at the same PSP can aim a callback here
+    // (bacen/pix-api#239), and the PSP vouches for their Pix too: one to
+    // another key, or for another shop's charge, is not recorded here (it
+    // would also take that endToEndId from its own shop).
+    if let Some(key) = &pix.key
+        && !super::callback::same_key(key, &crate::shops::get(conn, shop)?.pix.key)
+    {
+        tracing::warn!(shop = %shop, e2e = %pix.end_to_end_id, "a Pix to another key: not this shop's");
+        return Ok(Recorded::NotOurs);
+    }
     let charge = match &pix.txid {
-        Some(txid) => charge::by_txid(conn, txid)?.filter(|c| c.shop_id == shop),
+        Some(txid) => charge::by_txid(conn, txid)?,
         None => None,
     };
+    if charge.as_ref().is_some_and(|c| c.shop_id != shop) {
+        tracing::warn!(shop = %shop, e2e = %pix.end_to_end_id, "a Pix for another shop's charge: not this shop's");
+        return Ok(Recorded::NotOurs);
+    }
     let paid_at = pix.paid_at.naive_utc();
     let order = match &charge {
         Some(charge) => Some(orders::repo::get(conn, shop, charge.order_id)?),

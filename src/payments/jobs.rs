@@ -26,6 +26,10 @@ use std::sync::Arc;
 pub(super) const PSP_RETRY: RetryPolicy =
     RetryPolicy { max_attempts: 14, base: TimeDelta::seconds(2), cap: TimeDelta::hours(2) };
 
+fn order_word(language: &str) -> &'static str {
+    if language.starts_with("en") { "Order" } else { "Pedido" }
+}
+
 /// Runs database work off the async threads.
 pub(super) async fn blocking<T: Send + 'static>(
     pool: &Pool,
@@ -119,7 +123,11 @@ impl<C: PaymentsDeps> Job<C> for CreateCharge {
                 amount: charge.amount,
                 key,
                 expires_in,
-                description: format!("Pedido {} - {}", order.number, shop_row.name).chars().take(140).collect(),
+                // Shown to the payer by the bank app, in the shop's language.
+                description: format!("{} {} - {}", order_word(&shop_row.language), order.number, shop_row.name)
+                    .chars()
+                    .take(140)
+                    .collect(),
                 merchant_name: shop_row.pix.merchant_name,
                 merchant_city: shop_row.pix.merchant_city,
             };

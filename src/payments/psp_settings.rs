@@ -4,7 +4,8 @@
 
 use super::PaymentError;
 use super::charge::PspKind;
-use super::psp::api_pix::{ApiPix, ApiPixSettings, ClientIdentity, check_url};
+use super::psp::api_pix::pkcs12::{self, Pkcs12Error};
+use super::psp::api_pix::{ApiPix, ApiPixSettings, ClientIdentity, Transport, check_url};
 use super::psp::{Psp, PspError};
 use crate::crypto::{Keyring, Secret};
 use crate::db::schema::psp_settings;
@@ -57,8 +58,8 @@ pub struct PspInput {
 
 impl PspChoice {
     /// Checks the settings and that a client can be made of them (the
-    /// certificate and key read), with `extra_roots` trusted.
-    pub fn parse(input: PspInput, extra_roots: &[String]) -> Result<PspChoice, PaymentError> {
+    /// certificate and key read), reached through `transport`.
+    pub fn parse(input: PspInput, transport: &Transport) -> Result<PspChoice, PaymentError> {
         match input.kind.as_str() {
             "sandbox" => return Ok(PspChoice::Sandbox),
             "api_pix" => {}
@@ -78,7 +79,14 @@ impl PspChoice {
                 let der = base64::engine::general_purpose::STANDARD
                     .decode(p12.trim())
                     .map_err(|_| invalid("pkcs12_base64", "not base64"))?;
-                Some(ClientIdentity::Pkcs12 { der, password: Secret::new(input.pkcs12_password.unwrap_or_default()) })
+                let password = input.pkcs12_password.unwrap_or_default();
+                // Opened now, so a wrong password is the shop's 422, not a
+                // charge that fails later.
+                pkcs12::read(&der, &password).map_err(|e| match e {
+                    Pkcs12Error::WrongPassword => invalid("pkcs12_password", e.to_string()),
+                    other => invalid("pkcs12_base64", other.to_string()),
+                })?;
+                Some(ClientIdentity::Pkcs12 { der, password: Secret::new(password) })
             }
             (None, None, None) => None,
         };
@@ -88,7 +96,7 @@ impl PspChoice {
             client_id: required("client_id", input.client_id)?,
             client_secret: Secret::new(required("client_secret", input.client_secret)?),
             identity,
-            extra_roots: extra_roots.to_vec(),
+            transport: transport.clone(),
         };
         ApiPix::new(&settings).map_err(|e| match e {
             PspError::Settings(reason) => invalid("certificate_pem", reason),
@@ -211,7 +219,7 @@ pub fn load(
     conn: &mut AnyConnection,
     keyring: &Keyring,
     shop: ShopId,
-    extra_roots: &[String],
+    transport: &Transport,
 ) -> Result<Option<(NaiveDateTime, ApiPixSettings)>, PspError> {
     use psp_settings::dsl as s;
     type Row = (
@@ -277,7 +285,7 @@ pub fn load(
             client_id: client_id.ok_or_else(|| missing("client_id"))?,
             client_secret: open(keyring, "client_secret", shop, &secret)?,
             identity,
-            extra_roots: extra_roots.to_vec(),
+            transport: transport.clone(),
         },
     )))
 }

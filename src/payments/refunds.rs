@@ -88,6 +88,8 @@ pub fn request_refund(
             amount,
             status: RefundStatus::Processing,
             reason: reason.map(String::from),
+            initiated_by: RefundInitiator::Shop,
+            nature: Some("ORIGINAL".into()),
         })
     })
 }
@@ -129,6 +131,10 @@ pub fn record_return(
                 .execute(conn)?;
             tracing::warn!(shop = %shop, e2e = %e2e, id = %answer.id, nature = ?answer.nature,
                 "the PSP returned money the shop did not ask for");
+            if let Some(order) = order {
+                let flags = orders::OrderFlags { returned_by_psp: true, ..orders::OrderFlags::default() };
+                orders::record_flags(conn, shop, order, flags, now)?;
+            }
         }
         let to = match answer.status {
             ReturnState::Processing => return Ok(()),

@@ -3,7 +3,7 @@
 
 use super::charge::{self, ChargeStatus};
 use super::received::{self, PaymentOutcome};
-use super::refund::{self, RefundStatus};
+use super::refund::{self, RefundInitiator, RefundStatus};
 use crate::db::AnyConnection;
 use crate::ids::{OrderId, ShopId};
 use crate::money::Money;
@@ -39,7 +39,7 @@ pub struct OrderView {
     pub total: Money,
     pub paid_amount: Money,
     pub refunded_amount: Money,
-    /// `amount_mismatch`, `late_payment`, `needs_refund`.
+    /// `amount_mismatch`, `late_payment`, `needs_refund`, `returned_by_psp`.
     pub flags: Vec<&'static str>,
     pub note: Option<String>,
     pub charge: Option<ChargeView>,
@@ -78,6 +78,9 @@ pub struct ChargeView {
     pub expires_at: NaiveDateTime,
     pub status: ChargeStatus,
     pub pay_url: String,
+    /// Why the charge failed, in the PSP's words (its problem's title,
+    /// detail and violations); null unless `failed`.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -97,6 +100,11 @@ pub struct RefundView {
     pub amount: Money,
     pub status: RefundStatus,
     pub reason: Option<String>,
+    /// `shop` (asked for over the API), or `psp`: a return the PSP made on
+    /// its own (a MED return), which also flags the order `returned_by_psp`.
+    pub initiated_by: RefundInitiator,
+    /// API Pix's `natureza`: `ORIGINAL`, `MED_FRAUDE`, `MED_OPERACIONAL`...
+    pub nature: Option<String>,
 }
 
 pub fn order_view(
@@ -143,6 +151,7 @@ pub fn view_of(conn: &mut AnyConnection, order: Order, links: &Links) -> Result<
             expires_at: c.expires_at,
             status: c.status,
             pay_url: links.pay_url(&order.pay_token),
+            error: c.error,
         }),
         payments: payments
             .into_iter()
@@ -161,6 +170,8 @@ pub fn view_of(conn: &mut AnyConnection, order: Order, links: &Links) -> Result<
                 amount: r.amount,
                 status: r.status,
                 reason: r.reason,
+                initiated_by: r.initiated_by,
+                nature: r.nature,
             })
             .collect(),
         created_at: order.created_at,

@@ -91,6 +91,11 @@ impl TestApp {
         Some(TestApp { _server: server, address, pool, engine, client, clock, jobs, mail_dir, _database: database })
     }
 
+    /// The database this app runs on, for a second process (`chatshop pay`).
+    pub fn database_url(&self) -> &str {
+        self._database.url()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -11,20 +11,20 @@ use crate::support::fake_psp::{FakePsp, client_certificate, test_ca};
 use chrono::TimeDelta;
 use serde_json::{Value, json};
 
-async fn spawn(engine: Engine) -> Option<TestApp> {
+pub async fn spawn(engine: Engine) -> Option<TestApp> {
     TestApp::spawn_with(engine, |config| config.psp_ca_file = Some(test_ca().ca_file.path().to_owned())).await
 }
 
-async fn put_psp(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+pub async fn put_psp(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
     app.client.put(app.url("/v1/shop/psp")).bearer_auth(token).json(body).send().await.unwrap()
 }
 
-async fn order(app: &TestApp, token: &str, id: &Value) -> Value {
+pub async fn order(app: &TestApp, token: &str, id: &Value) -> Value {
     app.get(&format!("/v1/orders/{}", id.as_str().unwrap()), token).await.json().await.unwrap()
 }
 
 /// A bakery whose PSP is the fake; returns the owner's token and shop id.
-async fn shop_on(app: &TestApp, psp: &FakePsp) -> String {
+pub async fn shop_on(app: &TestApp, psp: &FakePsp) -> String {
     let token = bakery(app).await;
     let answer = put_psp(app, &token, &psp.settings()).await;
     assert_eq!(answer.status(), 200);
@@ -125,21 +125,27 @@ async fn psp_faults_lose_nothing(app: TestApp) {
     assert!(kept.iter().any(|p| p["end_to_end_id"] == unannounced.as_str() && p["amount"] == "12.00"), "{payments}");
 }
 
+/// Runs the test on both engines, the app made by `spawn` (or `$spawn`)
+/// in the calling module.
+#[macro_export]
 macro_rules! on_both_with_fake_psp {
     ($name:ident) => {
+        $crate::on_both_with_fake_psp!($name, spawn);
+    };
+    ($name:ident, $spawn:ident) => {
         mod $name {
-            use crate::helpers::Engine;
+            use $crate::helpers::Engine;
 
             #[tokio::test]
             async fn sqlite() {
-                if let Some(app) = super::spawn(Engine::Sqlite).await {
+                if let Some(app) = super::$spawn(Engine::Sqlite).await {
                     super::$name(app).await;
                 }
             }
 
             #[tokio::test]
             async fn postgres() {
-                if let Some(app) = super::spawn(Engine::Postgres).await {
+                if let Some(app) = super::$spawn(Engine::Postgres).await {
                     super::$name(app).await;
                 }
             }

@@ -24,6 +24,8 @@ pub struct TestCa {
     pub ca_file: tempfile::NamedTempFile,
     pub client_cert_pem: String,
     pub client_key_pem: String,
+    client_cert_der: Vec<u8>,
+    client_key_der: Vec<u8>,
     server_cert_der: Vec<u8>,
     server_key_der: Vec<u8>,
 }
@@ -43,15 +45,18 @@ pub fn test_ca() -> &'static TestCa {
         server.subject_alt_names = vec![SanType::IpAddress("127.0.0.1".parse().expect("ip"))];
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_cert = server.signed_by(&server_key, &issuer).expect("server certificate");
-        let (client_cert_pem, client_key_pem) = client_certificate(Some(&issuer));
+        let client_key = KeyPair::generate().expect("key");
+        let client_cert = client_params().signed_by(&client_key, &issuer).expect("client certificate");
         let ca_file = tempfile::NamedTempFile::new().expect("CA file");
         std::fs::write(ca_file.path(), ca_cert.pem()).expect("write CA");
         TestCa {
             ca_pem: ca_cert.pem(),
             ca_der: ca_cert.der().to_vec(),
             ca_file,
-            client_cert_pem,
-            client_key_pem,
+            client_cert_pem: client_cert.pem(),
+            client_key_pem: client_key.serialize_pem(),
+            client_cert_der: client_cert.der().to_vec(),
+            client_key_der: client_key.serialize_der(),
             server_cert_der: server_cert.der().to_vec(),
             server_key_der: server_key.serialize_der(),
         }
@@ -62,15 +67,47 @@ pub fn test_ca() -> &'static TestCa {
 /// never issued).
 pub fn client_certificate(issuer: Option<&Issuer<'_, KeyPair>>) -> (String, String) {
     let key = KeyPair::generate().expect("key");
-    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
-    params.distinguished_name.push(DnType::CommonName, "Padaria Doce Lar");
-    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let params = client_params();
     let cert = match issuer {
         Some(issuer) => params.signed_by(&key, issuer),
         None => params.self_signed(&key),
     }
     .expect("client certificate");
     (cert.pem(), key.serialize_pem())
+}
+
+fn client_params() -> CertificateParams {
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(DnType::CommonName, "Padaria Doce Lar");
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    params
+}
+
+/// The CA's client certificate and key (with the CA after it) as a PKCS#12
+/// file sealed with `password` by `algorithm`, as a bank hands it out:
+/// OpenSSL 3's default (AES-256-CBC, HMAC-SHA256) or the legacy ones (3DES,
+/// 40-bit RC2, HMAC-SHA1).
+pub fn client_pkcs12(password: &str, algorithm: p12_keystore::EncryptionAlgorithm) -> Vec<u8> {
+    use p12_keystore::{
+        Certificate, EncryptionAlgorithm, KeyStore, KeyStoreEntry, MacAlgorithm, PrivateKey, PrivateKeyChain,
+    };
+    let ca = test_ca();
+    let chain = PrivateKeyChain::new(
+        b"padaria-key".to_vec(),
+        PrivateKey::from_der(&ca.client_key_der).expect("PKCS#8 key"),
+        [
+            Certificate::from_der(&ca.client_cert_der).expect("certificate"),
+            Certificate::from_der(&ca.ca_der).expect("CA"),
+        ],
+    );
+    let mut store = KeyStore::new();
+    store.add_entry("padaria", KeyStoreEntry::PrivateKeyChain(chain));
+    let mac = if algorithm == EncryptionAlgorithm::PbeWithHmacSha256AndAes256 {
+        MacAlgorithm::HmacSha256
+    } else {
+        MacAlgorithm::HmacSha1
+    };
+    store.writer(password).encryption_algorithm(algorithm).mac_algorithm(mac).write().expect("PKCS#12")
 }
 
 #[derive(Default)]
@@ -84,6 +121,18 @@ pub struct State {
     /// The next N API calls answer 500.
     pub fail_next: u32,
     pub drop_webhooks: bool,
+    /// The next N API calls are done, but their answer comes only after
+    /// `stall` (a PSP that made the charge and then hung).
+    pub stall_next: u32,
+    pub stall: std::time::Duration,
+    /// `PUT /cob` and `PUT /webhook` answer this problem (status, body) instead.
+    pub refuse_cob: Option<(u16, Value)>,
+    pub refuse_webhook: Option<(u16, Value)>,
+    /// How many `PUT /cob` arrived, answered or not.
+    pub cob_puts: usize,
+    /// When set, a devolução is answered `EM_PROCESSAMENTO` and later read
+    /// back with this status (`NAO_REALIZADO`, `DEVOLVIDO`).
+    pub refunds_settle_as: Option<&'static str>,
     pub handshakes_refused: usize,
     e2e_count: u64,
 }
@@ -145,7 +194,7 @@ impl FakePsp {
                                 return;
                             }
                         };
-                        let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                        let service = hyper::service::service_fn(move |req| stalled(state.clone(), req));
                         let io = hyper_util::rt::TokioIo::new(tls);
                         let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
                     });
@@ -209,6 +258,29 @@ impl FakePsp {
 }
 
 impl FakePsp {
+    /// The PSP returns part of a Pix on its own (`natureza` MED_FRAUDE or
+    /// MED_OPERACIONAL, settled) and posts the Pix with its `devolucoes` to
+    /// the registered URL + `/pix`. Returns the devolução's id.
+    pub async fn med_return(&self, e2e: &str, amount: &str, nature: &str) -> String {
+        let (entry, url, id) = {
+            let mut state = self.state();
+            state.e2e_count += 1;
+            let id = format!("MED{:08}", state.e2e_count);
+            let refund = json!({"id": id, "rtrId": format!("D12345678202611231200{:011}", state.e2e_count),
+                "valor": amount, "status": "DEVOLVIDO", "natureza": nature, "motivo": "Devolução MED",
+                "horario": {"solicitacao": "2026-11-23T13:00:00.000Z", "liquidacao": "2026-11-23T13:00:01.000Z"}});
+            let pix = state.pix.get_mut(e2e).expect("a Pix the PSP received");
+            push_return(pix, refund);
+            let entry = pix.clone();
+            (entry, state.webhook_url.clone(), id)
+        };
+        let url = url.expect("a registered webhook");
+        let response =
+            reqwest::Client::new().post(format!("{url}/pix")).json(&json!({"pix": [entry]})).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        id
+    }
+
     /// A Pix to the shop's key that names no charge (paid from a bank app
     /// by key), with no callback: only the daily sweep can find it.
     pub fn receive_unannounced(&self, amount: &str) -> String {
@@ -222,6 +294,13 @@ impl FakePsp {
     }
 }
 
+fn push_return(pix: &mut Value, refund: Value) {
+    match pix["devolucoes"].as_array_mut() {
+        Some(list) => list.push(refund),
+        None => pix["devolucoes"] = json!([refund]),
+    }
+}
+
 fn answer(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
     Response::builder()
         .status(status)
@@ -232,6 +311,24 @@ fn answer(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
 
 fn not_found() -> Response<Full<Bytes>> {
     answer(StatusCode::NOT_FOUND, json!({"title": "Não encontrado", "status": 404}))
+}
+
+/// Answers, late when a stall is asked for.
+async fn stalled(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
+    let api = req.uri().path().starts_with("/api/v2/");
+    let answer = handle(state.clone(), req).await?;
+    let wait = {
+        let mut state = state.lock().unwrap();
+        let stall = api && state.stall_next > 0;
+        if stall {
+            state.stall_next -= 1;
+        }
+        stall.then_some(state.stall)
+    };
+    if let Some(wait) = wait {
+        tokio::time::sleep(wait).await;
+    }
+    Ok(answer)
 }
 
 async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, hyper::Error> {
@@ -270,6 +367,10 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
     let method = parts.method.clone();
     Ok(match (method, segments.as_slice()) {
         (Method::PUT, ["cob", txid]) => {
+            state.cob_puts += 1;
+            if let Some((status, problem)) = state.refuse_cob.clone() {
+                return Ok(answer(StatusCode::from_u16(status).unwrap(), problem));
+            }
             if state.cobs.contains_key(*txid) {
                 return Ok(answer(StatusCode::CONFLICT, json!({"type": "txid_duplicado", "title": "txid_duplicado"})));
             }
@@ -301,22 +402,34 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Resp
                 json!({"parametros": {"paginacao": {"paginaAtual": 0, "quantidadeDePaginas": 1}}, "pix": all}),
             )
         }
-        (Method::PUT, ["pix", e2e, "devolucao", id]) => match state.pix.get_mut(*e2e) {
-            Some(pix) => {
-                let refund = json!({"id": id, "rtrId": format!("D12345678202611231200{:011}", 1), "valor": body["valor"],
-                    "status": "DEVOLVIDO", "natureza": "ORIGINAL",
-                    "horario": {"solicitacao": "2026-11-23T12:01:00.000Z", "liquidacao": "2026-11-23T12:01:01.000Z"}});
-                pix["devolucoes"] = json!([refund]);
-                answer(StatusCode::CREATED, refund)
+        (Method::PUT, ["pix", e2e, "devolucao", id]) => {
+            let later = state.refunds_settle_as;
+            match state.pix.get_mut(*e2e) {
+                Some(pix) => {
+                    let mut refund = json!({"id": id, "rtrId": format!("D12345678202611231200{:011}", 1),
+                        "valor": body["valor"], "status": later.unwrap_or("DEVOLVIDO"), "natureza": "ORIGINAL",
+                        "horario": {"solicitacao": "2026-11-23T12:01:00.000Z", "liquidacao": "2026-11-23T12:01:01.000Z"}});
+                    if later == Some("NAO_REALIZADO") {
+                        refund["motivo"] = json!("Conta do pagador encerrada");
+                    }
+                    push_return(pix, refund.clone());
+                    if later.is_some() {
+                        refund["status"] = json!("EM_PROCESSAMENTO");
+                    }
+                    answer(StatusCode::CREATED, refund)
+                }
+                None => not_found(),
             }
-            None => not_found(),
-        },
+        }
         (Method::GET, ["pix", e2e, "devolucao", id]) => state
             .pix
             .get(*e2e)
             .and_then(|p| p["devolucoes"].as_array()?.iter().find(|r| r["id"] == *id).cloned())
             .map_or_else(not_found, |r| answer(StatusCode::OK, r)),
         (Method::PUT, ["webhook", _key]) => {
+            if let Some((status, problem)) = state.refuse_webhook.clone() {
+                return Ok(answer(StatusCode::from_u16(status).unwrap(), problem));
+            }
             state.webhook_url = body["webhookUrl"].as_str().map(str::to_owned);
             answer(StatusCode::OK, json!({}))
         }

@@ -3,7 +3,7 @@
 //! version, so their connections and OAuth2 token are reused across calls
 //! and a change of settings takes effect at the next call.
 
-use super::api_pix::ApiPix;
+use super::api_pix::{ApiPix, Transport};
 use super::sandbox::Sandbox;
 use super::{ChargeRequest, Psp, PspCharge, PspError, PspPix, PspReturn, RefundRequest};
 use crate::crypto::Keyring;
@@ -26,18 +26,18 @@ pub enum ShopPsp {
 /// The API Pix clients made so far, by shop, with their settings' version.
 #[derive(Default)]
 pub struct PspClients {
-    extra_roots: Vec<String>,
+    transport: Transport,
     cached: Mutex<HashMap<ShopId, (NaiveDateTime, ApiPix)>>,
 }
 
 impl PspClients {
-    /// `extra_roots`: CA certificates (PEM) trusted for PSPs.
-    pub fn new(extra_roots: Vec<String>) -> PspClients {
-        PspClients { extra_roots, cached: Mutex::new(HashMap::new()) }
+    /// `transport`: the CA certificates trusted for PSPs and the timeout.
+    pub fn new(transport: Transport) -> PspClients {
+        PspClients { transport, cached: Mutex::new(HashMap::new()) }
     }
 
-    pub fn extra_roots(&self) -> &[String] {
-        &self.extra_roots
+    pub fn transport(&self) -> &Transport {
+        &self.transport
     }
 
     /// The shop's PSP: the cached client while its settings are unchanged,
@@ -50,7 +50,7 @@ impl PspClients {
         if let Some((_, client)) = self.lock().get(&shop).filter(|(v, _)| *v == version) {
             return Ok(ShopPsp::ApiPix(client.clone()));
         }
-        let Some((version, settings)) = psp_settings::load(conn, keyring, shop, &self.extra_roots)? else {
+        let Some((version, settings)) = psp_settings::load(conn, keyring, shop, &self.transport)? else {
             return Ok(ShopPsp::Sandbox(Sandbox));
         };
         let client = ApiPix::new(&settings)?;

@@ -4,6 +4,7 @@
 //! webhook calls chatshop makes. One client per shop's settings; cloning it
 //! shares the connection pool and the token.
 
+pub mod pkcs12;
 mod wire;
 
 use super::{ChargeRequest, Psp, PspCharge, PspError, PspPix, PspReturn, RefundRequest};
@@ -20,8 +21,11 @@ use tokio::sync::Mutex;
 
 pub use wire::money as parse_amount;
 
+/// A connection to the PSP is given up after this long at most (less when
+/// the whole call's timeout is shorter).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+/// A whole call (connect, send, answer), unless `CHATSHOP_PSP_TIMEOUT_SECONDS` says.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20);
 /// A token is dropped this long before the PSP says it expires (at most a
 /// fifth of its life, for PSPs that give 300 s), so no call carries a token
 /// that dies on the way.
@@ -45,9 +49,25 @@ pub struct ApiPixSettings {
     pub client_id: String,
     pub client_secret: Secret,
     pub identity: Option<ClientIdentity>,
+    pub transport: Transport,
+}
+
+/// How this instance reaches every PSP (its configuration, not a shop's).
+#[derive(Clone, Debug)]
+pub struct Transport {
     /// CA certificates (PEM) trusted beside the system's: a PSP's private CA,
-    /// or a test's.
+    /// or a test's (`CHATSHOP_PSP_CA_FILE`).
     pub extra_roots: Vec<String>,
+    /// The longest one call may take, connecting included
+    /// (`CHATSHOP_PSP_TIMEOUT_SECONDS`); a call that takes longer is an
+    /// `Unavailable` error, retried by the jobs queue.
+    pub timeout: Duration,
+}
+
+impl Default for Transport {
+    fn default() -> Transport {
+        Transport { extra_roots: Vec::new(), timeout: DEFAULT_TIMEOUT }
+    }
 }
 
 struct CachedToken {
@@ -98,10 +118,14 @@ fn identity(identity: &ClientIdentity) -> Result<reqwest::Identity, PspError> {
             reqwest::Identity::from_pem(pem.as_bytes())
                 .map_err(|e| PspError::Settings(format!("the client certificate or its key cannot be read: {e}")))
         }
-        // reqwest reads PKCS#12 only with native-tls; chatshop links rustls.
-        ClientIdentity::Pkcs12 { .. } => Err(PspError::Settings(
-            "PKCS#12 certificates are not read yet: give certificate_pem and private_key_pem".into(),
-        )),
+        // reqwest reads PKCS#12 only with native-tls; chatshop links rustls,
+        // so the file is opened here into the PEM pair rustls takes.
+        ClientIdentity::Pkcs12 { der, password } => {
+            let opened = pkcs12::read(der, password.expose()).map_err(|e| PspError::Settings(e.to_string()))?;
+            let pem = format!("{}{}", opened.certificates, opened.private_key);
+            reqwest::Identity::from_pem(pem.as_bytes())
+                .map_err(|e| PspError::Settings(format!("the PKCS#12 certificate or its key cannot be used: {e}")))
+        }
     }
 }
 
@@ -118,13 +142,13 @@ impl ApiPix {
             return Err(PspError::Settings("a PSP on the network needs the shop's client certificate".into()));
         }
         let mut builder = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT.min(settings.transport.timeout))
+            .timeout(settings.transport.timeout)
             .redirect(reqwest::redirect::Policy::none());
         if let Some(id) = &settings.identity {
             builder = builder.identity(identity(id)?);
         }
-        for root in &settings.extra_roots {
+        for root in &settings.transport.extra_roots {
             let cert = reqwest::Certificate::from_pem(root.as_bytes())
                 .map_err(|e| PspError::Settings(format!("a CA certificate cannot be read: {e}")))?;
             builder = builder.add_root_certificate(cert);
