@@ -194,7 +194,8 @@ pub fn reconciliation(
         Cell::Empty,
         Cell::Empty,
         Cell::Empty,
-        money(s.net()),
+        // Σ Pix received plus Σ refunds settled (negative): the first two rows.
+        Cell::CentsSum(s.net(), 0..2),
         Cell::Empty,
     ])?;
     Ok(rows)
