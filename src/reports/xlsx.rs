@@ -153,7 +153,9 @@ impl XlsxSink {
 
     fn write_row(&mut self, cells: &[Cell]) -> Result<(), ReportError> {
         if self.rows >= MAX_ROWS {
-            return Err(ReportError::Write(format!("an XLSX sheet holds at most {MAX_ROWS} rows; export a shorter period")));
+            return Err(ReportError::Write(format!(
+                "an XLSX sheet holds at most {MAX_ROWS} rows; export a shorter period"
+            )));
         }
         let row = (self.rows + 1) as u32;
         let sheet = Self::sheet(&mut self.workbook)?;
@@ -175,7 +177,9 @@ impl XlsxSink {
                     Some(*n)
                 }
                 Cell::Cents(c) | Cell::CentsSum(c, _) => {
-                    sheet.write_number_with_format(row, col, cents_value(*c), &self.formats.money).map_err(xlsx_error)?;
+                    sheet
+                        .write_number_with_format(row, col, cents_value(*c), &self.formats.money)
+                        .map_err(xlsx_error)?;
                     Some(*c)
                 }
                 Cell::DateTime(at) => {

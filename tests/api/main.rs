@@ -11,6 +11,7 @@ mod auth;
 mod catalog_import;
 mod checkout;
 mod exports;
+mod exports_xlsx;
 mod health;
 mod isolation;
 mod jobs;
