@@ -1,10 +1,11 @@
 //! `chatshop export orders|payments|refunds|reconciliation --shop ID --from D
-//! --to D --format csv|ofx [--locale pt-BR] [--out FILE]`: the same files as
+//! --to D --format csv|xlsx|ofx [--locale pt-BR] [--out FILE]`: the same files as
 //! `GET /v1/exports/…`, written to a file or standard output, with a
 //! spinner counting rows when standard error is a terminal.
 
 use crate::config::Config;
 use crate::reports::csv::CsvSink;
+use crate::reports::xlsx::XlsxSink;
 use crate::reports::{Cell, Column, ExportKind, Format, Locale, Options, Period, ReportError, RowSink};
 use crate::shops::ShopId;
 use chrono::NaiveDate;
@@ -57,16 +58,13 @@ impl<S: RowSink> RowSink for Progress<S> {
 }
 
 pub fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    if args.format == Format::Xlsx {
-        anyhow::bail!("--format xlsx is not available yet; use csv");
-    }
     let (pool, _) = crate::startup::prepare_database(&config)?;
     let mut conn = pool.get()?;
     let zone = crate::shops::settings::get(&mut conn, args.shop)?.timezone;
     let period = Period::new(args.from, args.to, &zone)?;
-    let out: Box<dyn Write> = match &args.out {
+    let out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(std::fs::File::create(path)?),
-        None => Box::new(std::io::stdout().lock()),
+        None => Box::new(std::io::stdout()),
     };
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, out);
     let bar = if std::io::stderr().is_terminal() {
@@ -74,14 +72,24 @@ pub fn run(config: Config, args: ExportArgs) -> anyhow::Result<ExitCode> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let rows = if args.format == Format::Ofx {
-        crate::reports::ofx::write(&mut conn, args.shop, args.kind, &period, crate::db::now(), &mut out)?
-    } else {
-        let options = Options { status: args.status, lines: args.lines };
-        let mut sink = Progress { inner: CsvSink::new(&mut out, args.locale)?, bar: bar.clone() };
-        let rows = crate::reports::export(&mut conn, args.shop, args.kind, &period, &options, &mut sink)?;
-        sink.inner.finish()?;
-        rows
+    let options = Options { status: args.status, lines: args.lines };
+    let rows = match args.format {
+        Format::Ofx => {
+            crate::reports::ofx::write(&mut conn, args.shop, args.kind, &period, crate::db::now(), &mut out)?
+        }
+        Format::Csv => {
+            let mut sink = Progress { inner: CsvSink::new(&mut out, args.locale)?, bar: bar.clone() };
+            let rows = crate::reports::export(&mut conn, args.shop, args.kind, &period, &options, &mut sink)?;
+            sink.inner.finish()?;
+            rows
+        }
+        Format::Xlsx => {
+            let mut sink = Progress { inner: XlsxSink::new(args.locale, args.kind.as_str())?, bar: bar.clone() };
+            let rows = crate::reports::export(&mut conn, args.shop, args.kind, &period, &options, &mut sink)?;
+            bar.set_message("rows; zipping the workbook");
+            sink.inner.finish(&mut out)?;
+            rows
+        }
     };
     out.flush()?;
     bar.finish_and_clear();

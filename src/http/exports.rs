@@ -8,6 +8,7 @@ use crate::auth::Permission;
 use crate::db::Pool;
 use crate::reports::audit::{self, AuditEntry};
 use crate::reports::csv::CsvSink;
+use crate::reports::xlsx::XlsxSink;
 use crate::reports::{ExportKind, Format, Locale, Options, Period, ReportError};
 use crate::services::Services;
 use actix_web::http::StatusCode;
@@ -25,8 +26,10 @@ pub struct ExportQuery {
     pub from: NaiveDate,
     /// Last day, in the shop's time zone, inclusive (at most 366 days).
     pub to: NaiveDate,
-    /// `csv` (default) or `ofx` (payments and refunds: an OFX 1.0.2 statement
-    /// of the shop's Pix account, FITID = endToEndId / rtrId).
+    /// `csv` (default), `xlsx` (real numbers formatted `"R$" #,##0.00`, real
+    /// dates, header frozen with an autofilter, a totals row of `SUM` formulas;
+    /// at most 1,048,574 rows) or `ofx` (payments and refunds: an OFX 1.0.2
+    /// statement of the shop's Pix account, FITID = endToEndId / rtrId).
     #[param(example = "csv")]
     pub format: Option<String>,
     /// `en` (default: RFC 4180, dot decimals, ISO dates) or `pt-BR` (`;`,
@@ -42,6 +45,8 @@ pub struct ExportQuery {
 fn bad(detail: String) -> ApiError {
     ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", detail)
 }
+
+const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Bytes written are sent in chunks of this size (at most `CHUNKS_IN_FLIGHT` queued).
 const CHUNK: usize = 64 * 1024;
@@ -79,6 +84,13 @@ fn write_export(
         crate::reports::ofx::write(&mut conn, caller.shop_id, kind, period, now, &mut out)?;
         return out.flush().map_err(|e| ReportError::Write(e.to_string()));
     }
+    if format == Format::Xlsx {
+        // Rows go to temporary files; the finished workbook is zipped into the body.
+        let mut sink = XlsxSink::new(locale, kind.as_str())?;
+        crate::reports::export(&mut conn, caller.shop_id, kind, period, options, &mut sink)?;
+        let out = sink.finish(std::io::BufWriter::with_capacity(CHUNK, out))?;
+        return out.into_inner().map(drop).map_err(|e| ReportError::Write(e.error().to_string()));
+    }
     let mut sink = CsvSink::new(std::io::BufWriter::with_capacity(CHUNK, out), locale)?;
     crate::reports::export(&mut conn, caller.shop_id, kind, period, options, &mut sink)?;
     sink.finish()?.flush().map_err(|e| ReportError::Write(e.to_string()))
@@ -88,7 +100,8 @@ fn write_export(
 /// totals row. Dates are the shop's (its time zone); amounts in reais.
 #[utoipa::path(tag = "exports", security(("bearer" = [])),
     params(("kind" = String, Path, description = "`orders`, `payments`, `refunds` or `reconciliation`"), ExportQuery),
-    responses((status = 200, content((String = "text/csv"), (String = "application/x-ofx")), description = "the export, streamed"),
+    responses((status = 200, content((String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "application/x-ofx")), description = "the export, streamed"),
         (status = 400, description = "invalid period, format, locale or status"),
         (status = 403, description = "staff may not export"), (status = 404, description = "no such export")))]
 #[get("/v1/exports/{kind}")]
@@ -104,12 +117,8 @@ pub async fn export(
         .map_err(|_| ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no export `{kind}`")))?;
     let query = query.into_inner();
     let format: Format = query.format.as_deref().unwrap_or("csv").parse().map_err(bad)?;
-    match format {
-        Format::Xlsx => return Err(bad("format `xlsx` is not available yet; use csv".into())),
-        Format::Ofx if !matches!(kind, ExportKind::Payments | ExportKind::Refunds) => {
-            return Err(bad("format `ofx` is for payments and refunds".into()));
-        }
-        _ => {}
+    if format == Format::Ofx && !matches!(kind, ExportKind::Payments | ExportKind::Refunds) {
+        return Err(bad("format `ofx` is for payments and refunds".into()));
     }
     let locale: Locale = query.locale.as_deref().unwrap_or("en").parse().map_err(bad)?;
     let options = Options { status: query.status, lines: query.lines.unwrap_or(false) };
@@ -133,7 +142,11 @@ pub async fn export(
     });
     let body = futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) });
     let name = format!("{kind}-{}-{}.{format}", period.from, period.to);
-    let content_type = if format == Format::Ofx { "application/x-ofx" } else { "text/csv; charset=utf-8" };
+    let content_type = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Xlsx => XLSX_TYPE,
+        Format::Ofx => "application/x-ofx",
+    };
     Ok(HttpResponse::Ok()
         .content_type(content_type)
         .insert_header(("Content-Disposition", format!("attachment; filename=\"{name}\"")))

@@ -60,7 +60,7 @@ pub fn format_cell(cell: &Cell, locale: Locale) -> String {
         Cell::Empty => String::new(),
         Cell::Text(text) => neutralise(text),
         Cell::Int(n) => n.to_string(),
-        Cell::Cents(cents) => amount(*cents, locale),
+        Cell::Cents(cents) | Cell::CentsSum(cents, _) => amount(*cents, locale),
         Cell::DateTime(at) => match locale {
             Locale::En => at.format("%Y-%m-%dT%H:%M:%S").to_string(),
             Locale::PtBr => at.format("%d/%m/%Y %H:%M:%S").to_string(),

@@ -10,6 +10,7 @@ mod payment_rows;
 mod period;
 pub mod reconcile;
 mod rows;
+pub mod xlsx;
 
 pub use period::Period;
 pub use rows::export;
@@ -77,6 +78,10 @@ pub enum Cell {
     Int(i64),
     /// An amount in centavos; negative for money going out.
     Cents(i64),
+    /// A total in centavos that is the sum of its column over the data rows
+    /// `.1` (0 = the first row after the header), not over all of them: a
+    /// spreadsheet gets a `SUM` over those rows.
+    CentsSum(i64, std::ops::Range<u32>),
     /// In the shop's time zone already.
     DateTime(NaiveDateTime),
 }

@@ -5,7 +5,7 @@
 //! import is recognised as the same transactions.
 
 use super::reconcile::settled_page;
-use super::rows::payments_page;
+use super::rows::{PaymentKey, payments_page};
 use super::{ExportKind, Period, ReportError, invalid};
 use crate::db::AnyConnection;
 use crate::ids::ShopId;
@@ -77,11 +77,11 @@ pub fn write(
     .map_err(io)?;
     let (mut count, mut balance) = (0u64, 0i64);
     if kind == ExportKind::Payments {
-        let mut after: Option<String> = None;
+        let mut after: Option<PaymentKey> = None;
         loop {
-            let page = payments_page(conn, shop, period, None, after.as_deref())?;
+            let page = payments_page(conn, shop, period, None, after.as_ref())?;
             let Some(last) = page.last() else { break };
-            after = Some(last.end_to_end_id.to_string());
+            after = Some((last.paid_at, last.end_to_end_id.to_string()));
             for p in &page {
                 let fitid = p.end_to_end_id.to_string();
                 let memo = format!("Pix {}", p.outcome);

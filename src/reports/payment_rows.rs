@@ -1,7 +1,7 @@
 //! The rows of the money exports: each Pix received and each refund, read a
 //! page at a time by keyset, always inside the caller's shop.
 
-use super::rows::{PAGE, add, money, numbers, parse_status, payments_page};
+use super::rows::{PAGE, PaymentKey, add, money, numbers, parse_status, payments_page};
 use super::{Cell, Column, Options, Period, ReportError, RowSink, col};
 use crate::db::AnyConnection;
 use crate::db::schema::refunds;
@@ -36,11 +36,11 @@ pub(super) fn payments_export(
 ) -> Result<u64, ReportError> {
     let outcome = parse_status::<PaymentOutcome>(&options.status)?;
     sink.header(&PAYMENT_COLUMNS)?;
-    let (mut rows, mut after, mut sum) = (0u64, None::<String>, 0i64);
+    let (mut rows, mut after, mut sum) = (0u64, None::<PaymentKey>, 0i64);
     loop {
-        let page = payments_page(conn, shop, period, outcome, after.as_deref())?;
+        let page = payments_page(conn, shop, period, outcome, after.as_ref())?;
         let Some(last) = page.last() else { break };
-        after = Some(last.end_to_end_id.to_string());
+        after = Some((last.paid_at, last.end_to_end_id.to_string()));
         let numbers = numbers(conn, page.iter().filter_map(|p| p.order_id).collect())?;
         for payment in &page {
             let order = match payment.order_id.and_then(|id| numbers.get(&id)) {

@@ -4,7 +4,7 @@
 //! Two passes over the same pages (sums, then differences): memory stays flat.
 
 use super::payment_rows::refunds_page;
-use super::rows::{numbers, payments_page};
+use super::rows::{PaymentKey, numbers, payments_page};
 use super::{Cell, Column, Period, ReportError, RowSink, col};
 use crate::db::AnyConnection;
 use crate::db::schema::{orders, refunds};
@@ -73,11 +73,11 @@ pub(super) fn settled_page(
 
 pub fn summary(conn: &mut AnyConnection, shop: ShopId, period: &Period) -> Result<Summary, ReportError> {
     let mut s = Summary::default();
-    let mut after: Option<String> = None;
+    let mut after: Option<PaymentKey> = None;
     loop {
-        let page = payments_page(conn, shop, period, None, after.as_deref())?;
+        let page = payments_page(conn, shop, period, None, after.as_ref())?;
         let Some(last) = page.last() else { break };
-        after = Some(last.end_to_end_id.to_string());
+        after = Some((last.paid_at, last.end_to_end_id.to_string()));
         for p in &page {
             s.received += p.amount.cents();
             s.received_count += 1;
@@ -142,11 +142,11 @@ pub fn reconciliation(
     sink.row(&line("payments_matched", s.matched_count, s.matched))?;
     let mut rows = 4u64;
     // Every Pix that did not simply pay its order.
-    let mut after: Option<String> = None;
+    let mut after: Option<PaymentKey> = None;
     loop {
-        let page = payments_page(conn, shop, period, None, after.as_deref())?;
+        let page = payments_page(conn, shop, period, None, after.as_ref())?;
         let Some(last) = page.last() else { break };
-        after = Some(last.end_to_end_id.to_string());
+        after = Some((last.paid_at, last.end_to_end_id.to_string()));
         let numbers = numbers(conn, page.iter().filter_map(|p| p.order_id).collect())?;
         for p in page.iter().filter(|p| p.outcome != PaymentOutcome::Matched) {
             sink.row(&[
@@ -194,7 +194,8 @@ pub fn reconciliation(
         Cell::Empty,
         Cell::Empty,
         Cell::Empty,
-        money(s.net()),
+        // Σ Pix received plus Σ refunds settled (negative): the first two rows.
+        Cell::CentsSum(s.net(), 0..2),
         Cell::Empty,
     ])?;
     Ok(rows)

@@ -49,26 +49,32 @@ pub(super) fn money(cents: i64) -> Cell {
     Cell::Cents(cents)
 }
 
-/// One page of the shop's orders created in the period, after `after`.
+/// Where a page of orders ends: its last row's creation time and id.
+pub(super) type OrderKey = (chrono::NaiveDateTime, OrderId);
+
+/// One page of the shop's orders created in the period, after `after`, in
+/// the order they were created: keyset on (created_at, id), which walks the
+/// (shop_id, created_at) index from where the last page ended (ordering by
+/// id alone made every page scan and sort the whole period).
 fn orders_page(
     conn: &mut AnyConnection,
     shop: ShopId,
     period: &Period,
     status: Option<OrderStatus>,
-    after: Option<OrderId>,
+    after: Option<OrderKey>,
 ) -> QueryResult<Vec<Order>> {
-    let mut query = orders::table
-        .filter(orders::shop_id.eq(shop))
-        .filter(orders::created_at.ge(period.start_utc()))
-        .filter(orders::created_at.lt(period.end_utc()))
-        .into_boxed();
+    let mut query =
+        orders::table.filter(orders::shop_id.eq(shop)).filter(orders::created_at.lt(period.end_utc())).into_boxed();
+    query = match after {
+        Some((at, id)) => {
+            query.filter(orders::created_at.ge(at)).filter(orders::created_at.gt(at).or(orders::id.gt(id)))
+        }
+        None => query.filter(orders::created_at.ge(period.start_utc())),
+    };
     if let Some(status) = status {
         query = query.filter(orders::status.eq(status));
     }
-    if let Some(after) = after {
-        query = query.filter(orders::id.gt(after));
-    }
-    query.order(orders::id).limit(PAGE).select(Order::as_select()).load(conn)
+    query.order((orders::created_at, orders::id)).limit(PAGE).select(Order::as_select()).load(conn)
 }
 
 /// What a page of orders needs beside itself: lines, txids, endToEndIds.
@@ -157,7 +163,7 @@ fn orders_export(
     loop {
         let page = orders_page(conn, shop, period, status, after)?;
         let Some(last) = page.last() else { break };
-        after = Some(last.id);
+        after = Some((last.created_at, last.id));
         let extras = extras(conn, &page)?;
         for order in &page {
             let lines = extras.lines.get(&order.id).map(Vec::as_slice).unwrap_or_default();
@@ -220,7 +226,7 @@ fn order_lines_export(
     loop {
         let page = orders_page(conn, shop, period, status, after)?;
         let Some(last) = page.last() else { break };
-        after = Some(last.id);
+        after = Some((last.created_at, last.id));
         let extras = extras(conn, &page)?;
         for order in &page {
             for line in extras.lines.get(&order.id).map(Vec::as_slice).unwrap_or_default() {
@@ -249,27 +255,31 @@ fn order_lines_export(
     Ok(rows)
 }
 
-/// One page of the shop's Pix received in the period, after `after`
-/// (keyset on endToEndId, the payments' primary key).
+/// Where a page of payments ends: its last row's paid_at and endToEndId.
+pub(super) type PaymentKey = (chrono::NaiveDateTime, String);
+
+/// One page of the shop's Pix received in the period, after `after`, in the
+/// order they arrived: keyset on (paid_at, endToEndId) along the
+/// (shop_id, paid_at) index.
 pub(super) fn payments_page(
     conn: &mut AnyConnection,
     shop: ShopId,
     period: &Period,
     outcome: Option<PaymentOutcome>,
-    after: Option<&str>,
+    after: Option<&PaymentKey>,
 ) -> QueryResult<Vec<Payment>> {
-    let mut query = payments::table
-        .filter(payments::shop_id.eq(shop))
-        .filter(payments::paid_at.ge(period.start_utc()))
-        .filter(payments::paid_at.lt(period.end_utc()))
-        .into_boxed();
+    let mut query =
+        payments::table.filter(payments::shop_id.eq(shop)).filter(payments::paid_at.lt(period.end_utc())).into_boxed();
+    query = match after {
+        Some((at, e2e)) => query
+            .filter(payments::paid_at.ge(*at))
+            .filter(payments::paid_at.gt(*at).or(payments::end_to_end_id.gt(e2e.clone()))),
+        None => query.filter(payments::paid_at.ge(period.start_utc())),
+    };
     if let Some(outcome) = outcome {
         query = query.filter(payments::outcome.eq(outcome));
     }
-    if let Some(after) = after {
-        query = query.filter(payments::end_to_end_id.gt(after.to_owned()));
-    }
-    query.order(payments::end_to_end_id).limit(PAGE).select(Payment::as_select()).load(conn)
+    query.order((payments::paid_at, payments::end_to_end_id)).limit(PAGE).select(Payment::as_select()).load(conn)
 }
 
 /// Order numbers of the orders a page refers to.

@@ -12,6 +12,7 @@ mod catalog_import;
 mod checkout;
 mod checkout_edges;
 mod exports;
+mod exports_xlsx;
 mod health;
 mod isolation;
 mod jobs;
