@@ -100,11 +100,6 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
-    /// The database the app runs on (for a second process or the CLI).
-    pub fn database_url(&self) -> &str {
-        self._database.url()
-    }
-
     /// Runs every due background job, and what they cause, to the end.
     pub async fn run_until_idle(&self) -> usize {
         self.jobs.run_until_idle().await
