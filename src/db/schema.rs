@@ -220,6 +220,7 @@ diesel::table! {
         expires_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        pix_key -> Nullable<Text>,
     }
 }
 

@@ -102,7 +102,11 @@ pub fn accept(
             .execute(conn)?;
         let mut queued = 0;
         for entry in entries {
-            if entry.key.as_deref().is_some_and(|key| !same_key(key, &shop_row.pix.key)) {
+            let foreign = match entry.key.as_deref() {
+                Some(key) => !is_shop_key(conn, shop, &shop_row.pix.key, entry, key)?,
+                None => false,
+            };
+            if foreign {
                 tracing::warn!(shop = %shop, e2e = %entry.end_to_end_id, "a callback entry for another Pix key: ignored");
                 continue;
             }
@@ -114,6 +118,23 @@ pub fn accept(
         }
         Ok(queued)
     })
+}
+
+/// Whether a callback's key is the shop's: its key of today, or the one the
+/// entry's charge was issued for (a shop may have changed its key since).
+fn is_shop_key(
+    conn: &mut AnyConnection,
+    shop: ShopId,
+    today: &str,
+    entry: &CallbackEntry,
+    key: &str,
+) -> QueryResult<bool> {
+    if same_key(key, today) {
+        return Ok(true);
+    }
+    let Some(txid) = &entry.txid else { return Ok(false) };
+    Ok(super::charge::by_txid(conn, txid)?
+        .is_some_and(|charge| charge.shop_id == shop && charge.pix_key.as_deref().is_some_and(|k| same_key(key, k))))
 }
 
 /// Whether two spellings name one Pix key (each read as a key first, so a

@@ -2,7 +2,7 @@
 //! after the checkout commits (never inside it).
 
 use crate::db::AnyConnection;
-use crate::db::schema::charges;
+use crate::db::schema::{charges, shops};
 use crate::ids::{OrderId, ShopId};
 use crate::money::Money;
 use crate::pix::ChargeTxid;
@@ -59,6 +59,8 @@ pub struct Charge {
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The key the charge was issued for (as the shop wrote it).
+    pub pix_key: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -74,6 +76,7 @@ struct NewCharge {
     expires_at: NaiveDateTime,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
+    pix_key: Option<String>,
 }
 
 pub fn insert(
@@ -85,6 +88,8 @@ pub fn insert(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<Charge> {
+    // The shop's key at checkout is the one the charge is made for.
+    let pix_key = shops::table.find(shop).select(shops::pix_key).first::<String>(conn)?;
     let txid = ChargeTxid::generate(psp.txid_len());
     diesel::insert_into(charges::table)
         .values(NewCharge {
@@ -97,6 +102,7 @@ pub fn insert(
             expires_at,
             created_at: now,
             updated_at: now,
+            pix_key: Some(pix_key),
         })
         .execute(conn)?;
     charges::table.find(txid).select(Charge::as_select()).first(conn)

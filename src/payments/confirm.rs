@@ -11,7 +11,7 @@ use super::checkout::{close_charge, record};
 use super::psp::PspPix;
 use super::received::{self, NewPayment, PaymentOutcome, PaymentSource, mask_document};
 use super::view::{Links, order_view};
-use crate::db::schema::payments;
+use crate::db::schema::{payments, shops};
 use crate::db::{AnyConnection, write_transaction};
 use crate::events::{self, EventType};
 use crate::ids::{OrderId, ShopId};
@@ -60,23 +60,28 @@ fn record_new(
     if received::find(conn, shop, &pix.end_to_end_id)?.is_some() {
         return Ok(Recorded::Known);
     }
-    // Anyone with an account at the same PSP can aim a callback here
-    // (bacen/pix-api#239), and the PSP vouches for their Pix too: one to
-    // another key, or for another shop's charge, is not recorded here (it
-    // would also take that endToEndId from its own shop).
-    if let Some(key) = &pix.key
-        && !super::callback::same_key(key, &crate::shops::get(conn, shop)?.pix.key)
-    {
-        tracing::warn!(shop = %shop, e2e = %pix.end_to_end_id, "a Pix to another key: not this shop's");
-        return Ok(Recorded::NotOurs);
-    }
     let charge = match &pix.txid {
         Some(txid) => charge::by_txid(conn, txid)?,
         None => None,
     };
+    // Anyone with an account at the same PSP can aim a callback here
+    // (bacen/pix-api#239), and the PSP vouches for their Pix too: one for
+    // another shop's charge, or to another key than the charge was issued
+    // for (the shop's key of today when there is no charge), is not recorded
+    // here (it would also take that endToEndId from its own shop).
     if charge.as_ref().is_some_and(|c| c.shop_id != shop) {
         tracing::warn!(shop = %shop, e2e = %pix.end_to_end_id, "a Pix for another shop's charge: not this shop's");
         return Ok(Recorded::NotOurs);
+    }
+    if let Some(key) = &pix.key {
+        let expected = match charge.as_ref().and_then(|c| c.pix_key.clone()) {
+            Some(issued_for) => issued_for,
+            None => shops::table.find(shop).select(shops::pix_key).first::<String>(conn)?,
+        };
+        if !super::callback::same_key(key, &expected) {
+            tracing::warn!(shop = %shop, e2e = %pix.end_to_end_id, "a Pix to another key: not this shop's");
+            return Ok(Recorded::NotOurs);
+        }
     }
     let paid_at = pix.paid_at.naive_utc();
     let order = match &charge {

@@ -114,7 +114,7 @@ impl<C: PaymentsDeps> Job<C> for CreateCharge {
             };
             let order = orders::repo::get(conn, shop, charge.order_id)?;
             let shop_row = crate::shops::get(conn, shop)?;
-            let key = PixKey::parse(&shop_row.pix.key)
+            let key = PixKey::parse(charge.pix_key.as_deref().unwrap_or(&shop_row.pix.key))
                 .map_err(|e| PaymentError::Invalid { field: "pix.key", reason: e.to_string() })?;
             let psp = ctx.psp(conn, shop)?;
             let expires_in = (charge.expires_at - now).num_seconds().max(60) as u32;

@@ -136,6 +136,37 @@ async fn callbacks_in_every_shape_count_only_for_the_shop_s_own_pix(app: TestApp
     assert_eq!(paid["payments"][0]["end_to_end_id"], e2e.as_str());
 }
 
+/// A shop that changes its Pix key still gets the Pix for charges issued
+/// for the old one: the key a payment must go to is the charge's.
+async fn a_charge_issued_before_the_shop_changed_its_key_still_pays(app: TestApp) {
+    use diesel::RunQueryDsl;
+    let psp = FakePsp::start();
+    let token = shop_on(&app, &psp).await;
+    let placed = place(&app, &token, &order_body(1, 0)).await;
+    app.run_until_idle().await;
+    let txid = order(&app, &token, &placed["id"]).await["charge"]["txid"].as_str().unwrap().to_owned();
+    let changed = diesel::sql_query("UPDATE shops SET pix_key = 'nova-chave@doce.lar', pix_key_type = 'email'")
+        .execute(&mut app.pool.get().unwrap())
+        .unwrap();
+    assert_eq!(changed, 1);
+    let e2e = psp.pay(&txid).await;
+    assert!(psp.state().pix[&e2e]["chave"].as_str().is_some_and(|k| k != "nova-chave@doce.lar"), "paid to the old key");
+    app.run_until_idle().await;
+    let paid = order(&app, &token, &placed["id"]).await;
+    assert_eq!(paid["status"], "paid", "{paid}");
+    assert_eq!(paid["payments"][0]["end_to_end_id"], e2e.as_str());
+
+    // A new order's charge is made for the new key.
+    let next = place(&app, &token, &order_body(1, 0)).await;
+    app.run_until_idle().await;
+    let next_txid = order(&app, &token, &next["id"]).await["charge"]["txid"].as_str().unwrap().to_owned();
+    let next_e2e = psp.pay(&next_txid).await;
+    assert_eq!(psp.state().pix[&next_e2e]["chave"], "nova-chave@doce.lar");
+    app.run_until_idle().await;
+    assert_eq!(order(&app, &token, &next["id"]).await["status"], "paid");
+}
+
+on_both_with_fake_psp!(a_charge_issued_before_the_shop_changed_its_key_still_pays);
 on_both_with_fake_psp!(returns_the_shop_did_not_ask_for_are_kept_and_flag_the_order);
 on_both_with_fake_psp!(a_refund_the_psp_does_not_make_fails_and_the_order_stays_paid);
 on_both_with_fake_psp!(callbacks_in_every_shape_count_only_for_the_shop_s_own_pix);
