@@ -44,8 +44,10 @@ impl ConnectionManager {
 }
 
 /// WAL lets readers run beside the one writer; busy_timeout makes a second
-/// writer wait instead of failing; SQLite leaves foreign keys off by default.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+/// writer wait instead of failing (SQLite's busy handler is not fair: under
+/// a loaded machine one of eight writers waited past 5 s and a Pix failed to
+/// record, so the wait is 30 s); SQLite leaves foreign keys off by default.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
 
 impl r2d2::ManageConnection for ConnectionManager {
