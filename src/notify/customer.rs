@@ -23,6 +23,17 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 struct OrderData {
     order: EventOrder,
+    /// `order.cancelled`: `customer` when they cancelled it in the chat.
+    #[serde(default)]
+    cancelled_by: Option<String>,
+    /// `order.refunded`: the refund that settled (its amount, not the sum).
+    #[serde(default)]
+    refund: Option<EventRefund>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventRefund {
+    amount: Money,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +47,8 @@ struct EventOrder {
     refunded_amount: Money,
     charge: Option<EventCharge>,
     paid_at: Option<String>,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +88,11 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
         return Ok(());
     }
     let data: OrderData = serde_json::from_str(&event.data)?;
+    if data.cancelled_by.as_deref() == Some("customer") {
+        // They said `cancelar`; the chat's answer told them already.
+        return Ok(());
+    }
+    let refunded = data.refund.map(|r| r.amount);
     let order = data.order;
     let row = crate::orders::repo::get(conn, event.shop_id, order.id).map_err(|_| diesel::result::Error::NotFound)?;
     let Some(customer_id) = row.customer_id else { return Ok(()) };
@@ -92,18 +110,29 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
         EventType::OrderCancelled => status(&order, &say, "canceled", None, |n| {
             say.pick(format!("O pedido #{n} foi cancelado."), format!("Order #{n} was cancelled."))
         }),
+        // The Pix came after the time to pay: the order expired on it, and
+        // the shop is told to give the money back.
+        EventType::OrderExpired if order.flags.iter().any(|f| f == "late_payment") => OutboundMessage::Text {
+            body: say.pick(
+                format!("O seu Pix para o pedido #{} chegou depois do prazo para pagar, e o pedido foi cancelado. A loja já foi avisada para devolver o valor.", order.number),
+                format!("Your Pix for order #{} arrived after the time to pay, and the order was cancelled. The shop has been told to give the money back.", order.number),
+            ),
+        },
         EventType::OrderExpired => OutboundMessage::Text {
             body: say.pick(
                 format!("O prazo para pagar o pedido #{} acabou e ele foi cancelado. Se ainda quiser, é só montar o carrinho de novo.", order.number),
                 format!("The time to pay order #{} is up and it was cancelled. If you still want it, just build your cart again.", order.number),
             ),
         },
-        EventType::OrderRefunded => OutboundMessage::Text {
-            body: say.pick(
-                format!("Devolvemos {} do pedido #{} para a sua conta.", order.refunded_amount.format_brl(), order.number),
-                format!("We returned {} of order #{} to your account.", order.refunded_amount.format_brl(), order.number),
-            ),
-        },
+        EventType::OrderRefunded => {
+            let amount = refunded.unwrap_or(order.refunded_amount).format_brl();
+            OutboundMessage::Text {
+                body: say.pick(
+                    format!("Devolvemos {amount} do pedido #{} para a sua conta.", order.number),
+                    format!("We returned {amount} of order #{} to your account.", order.number),
+                ),
+            }
+        }
         _ => return Ok(()),
     };
     send(conn, &customer, &shop, message)
