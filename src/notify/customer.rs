@@ -75,6 +75,9 @@ impl Portuguese {
 }
 
 pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyError> {
+    if event.event_type == EventType::PaymentFlagged {
+        return late_pix(conn, event);
+    }
     let for_customer = matches!(
         event.event_type,
         EventType::ChargeIssued
@@ -110,14 +113,9 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
         EventType::OrderCancelled => status(&order, &say, "canceled", None, |n| {
             say.pick(format!("O pedido #{n} foi cancelado."), format!("Order #{n} was cancelled."))
         }),
-        // The Pix came after the time to pay: the order expired on it, and
-        // the shop is told to give the money back.
-        EventType::OrderExpired if order.flags.iter().any(|f| f == "late_payment") => OutboundMessage::Text {
-            body: say.pick(
-                format!("O seu Pix para o pedido #{} chegou depois do prazo para pagar, e o pedido foi cancelado. A loja já foi avisada para devolver o valor.", order.number),
-                format!("Your Pix for order #{} arrived after the time to pay, and the order was cancelled. The shop has been told to give the money back.", order.number),
-            ),
-        },
+        // A Pix that came after the time to pay expired the order itself:
+        // `payment.flagged` tells the customer of their money instead.
+        EventType::OrderExpired if order.flags.iter().any(|f| f == "late_payment") => return Ok(()),
         EventType::OrderExpired => OutboundMessage::Text {
             body: say.pick(
                 format!("O prazo para pagar o pedido #{} acabou e ele foi cancelado. Se ainda quiser, é só montar o carrinho de novo.", order.number),
@@ -246,4 +244,38 @@ fn pix_code(
         }),
         pix: PixSettings { code, merchant_name: shop_row.pix.merchant_name, key: shop_row.pix.key, key_type },
     }))
+}
+
+#[derive(Debug, Deserialize)]
+struct PaymentData {
+    payment: EventPayment,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventPayment {
+    amount: Money,
+    outcome: String,
+    order_id: Option<OrderId>,
+    order_number: Option<i64>,
+}
+
+/// A Pix that came after the order expired or was cancelled: the customer
+/// paid and has no order, so they hear that the shop will give it back.
+fn late_pix(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyError> {
+    let data: PaymentData = serde_json::from_str(&event.data)?;
+    let payment = data.payment;
+    let (Some(order_id), Some(n), "late") = (payment.order_id, payment.order_number, payment.outcome.as_str()) else {
+        return Ok(());
+    };
+    let row = crate::orders::repo::get(conn, event.shop_id, order_id).map_err(|_| diesel::result::Error::NotFound)?;
+    let Some(customer_id) = row.customer_id else { return Ok(()) };
+    let Some(customer) = customers::get(conn, event.shop_id, customer_id)? else { return Ok(()) };
+    let shop = crate::shops::whatsapp::chat_shop(conn, event.shop_id).map_err(crate::chat::ChatError::from)?;
+    let say = Portuguese(!shop.language.starts_with("en"));
+    let amount = payment.amount.format_brl();
+    let body = say.pick(
+        format!("Recebemos o seu Pix de {amount} para o pedido #{n} depois do prazo para pagar, e o pedido já não está aberto. A loja foi avisada para devolver o valor."),
+        format!("Your Pix of {amount} for order #{n} arrived after the time to pay, and the order is no longer open. The shop has been told to give the money back."),
+    );
+    send(conn, &customer, &shop, OutboundMessage::Text { body })
 }

@@ -261,6 +261,73 @@ async fn refunds_failed_settled_and_made_by_the_psp_tell_the_owner_once_each(eng
     assert_eq!(mails(&s.sink).len(), 4, "paid, failed, settled, MED");
 }
 
+/// The customer in the chat: paid, shipped, refunded (by the refund's
+/// amount), expired, and a Pix that came too late.
+async fn the_customer_hears_of_payment_shipping_refund_and_expiry(engine: Engine) {
+    let Some(s) = setup(engine, None).await else { return };
+    ana_orders(&s).await;
+    let pay = |txid: String| s.app.client.post(s.app.url(&format!("/sandbox/pix/{txid}/pay"))).send();
+    assert_eq!(pay(only_txid(&s.app)).await.unwrap().status(), 200);
+    s.app.run_until_idle().await;
+    let page: Value = s.app.get("/v1/orders", &s.token).await.json().await.unwrap();
+    let id = page["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.app.post(&format!("/v1/orders/{id}/fulfil"), &s.token, &json!({})).await.status(), 200);
+    s.app.run_until_idle().await;
+    assert_eq!(
+        s.app.post(&format!("/v1/orders/{id}/refunds"), &s.token, &json!({"amount": "100.00"})).await.status(),
+        201
+    );
+    s.app.run_until_idle().await;
+    let statuses: Vec<Value> = s
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.body["to"] == ANA && r.body["interactive"]["type"] == "order_status")
+        .map(|r| r.body["interactive"]["action"]["parameters"].clone())
+        .collect();
+    assert_eq!(statuses.len(), 2, "{statuses:#?}");
+    assert_eq!(statuses[0]["order"]["status"], "processing");
+    assert_eq!(statuses[0]["payment"]["status"], "captured");
+    assert_eq!(statuses[1]["order"]["status"], "shipped");
+    let texts = texts_to(&s.fake, ANA);
+    assert!(texts.iter().any(|t| t == "Seu pedido #1001 saiu para entrega."), "{texts:#?}");
+    assert!(texts.iter().any(|t| t == "Devolvemos R$ 100,00 do pedido #1001 para a sua conta."), "{texts:#?}");
+
+    // An order left unpaid expires; another is paid after its time.
+    say(&s, "wamid.ana3", "1x BOLO").await;
+    say(&s, "wamid.ana4", "pagar").await;
+    s.app.clock.advance(TimeDelta::minutes(31));
+    s.app.run_until_idle().await;
+    say(&s, "wamid.ana5", "1x BOLO").await;
+    say(&s, "wamid.ana6", "pagar").await;
+    let late_txid = {
+        let mut conn = s.app.pool.get().unwrap();
+        charges::table.order(charges::created_at.desc()).select(charges::txid).first::<String>(&mut conn).unwrap()
+    };
+    s.app.clock.advance(TimeDelta::minutes(31));
+    assert_eq!(pay(late_txid).await.unwrap().status(), 200);
+    s.app.run_until_idle().await;
+    let texts = texts_to(&s.fake, ANA);
+    let expired: Vec<&String> = texts.iter().filter(|t| t.contains("#1002")).collect();
+    assert!(expired.iter().any(|t| t.starts_with("O prazo para pagar o pedido #1002 acabou")), "{texts:#?}");
+    let late: Vec<&String> = texts.iter().filter(|t| t.contains("#1003") && t.contains("prazo")).collect();
+    assert_eq!(late.len(), 2, "the expiry, then the Pix that came after it: {texts:#?}");
+    assert!(late[1].starts_with("Recebemos o seu Pix de R$ 617,28 para o pedido #1003 depois do prazo"), "{late:#?}");
+    assert!(late[1].contains("devolver o valor"), "{late:#?}");
+}
+
+mod customer {
+    use super::*;
+    #[tokio::test]
+    async fn sqlite() {
+        the_customer_hears_of_payment_shipping_refund_and_expiry(Engine::Sqlite).await
+    }
+    #[tokio::test]
+    async fn postgres() {
+        the_customer_hears_of_payment_shipping_refund_and_expiry(Engine::Postgres).await
+    }
+}
+
 mod expired {
     use super::*;
     #[tokio::test]
