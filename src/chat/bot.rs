@@ -11,7 +11,7 @@ use crate::channels::whatsapp::message::{OutboundMessage, ProductSection, ReplyB
 use crate::customers::{self, Customer};
 use crate::db::{AnyConnection, write_transaction};
 use crate::orders::{self, Checkout, CheckoutItem, CustomerRef, ItemProblem, OrderError, OrderSource};
-use crate::payments::{self, PaymentError, Placed};
+use crate::payments::{self, CancelledBy, PaymentError, Placed};
 use crate::shops::whatsapp::ChatShop;
 
 /// Meta's limits on interactive messages.
@@ -138,7 +138,7 @@ impl<'a> Bot<'a> {
         let (shop, customer) = (self.shop.id, self.customer.id);
         if let Some(order) = orders::repo::pending_of_customer(conn, shop, customer)? {
             let now = crate::db::now();
-            return match payments::cancel(conn, shop, order.id, self.placed.links, now) {
+            return match payments::cancel(conn, shop, order.id, CancelledBy::Customer, self.placed.links, now) {
                 Ok(_) => Ok(vec![text(self.say.order_cancelled(order.number))]),
                 Err(PaymentError::Order(OrderError::WrongState(_))) => {
                     Ok(vec![text(self.say.too_late_to_cancel(order.number))])

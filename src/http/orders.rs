@@ -227,7 +227,10 @@ pub async fn cancel(
     services: web::Data<Services>,
     id: web::Path<OrderId>,
 ) -> Result<HttpResponse, ApiError> {
-    move_order(caller, services, id.into_inner(), payments::cancel).await
+    move_order(caller, services, id.into_inner(), |conn, shop, order, links, now| {
+        payments::cancel(conn, shop, order, payments::CancelledBy::Shop, links, now)
+    })
+    .await
 }
 
 /// Marks a paid order as delivered or shipped.

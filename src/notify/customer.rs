@@ -23,6 +23,17 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize)]
 struct OrderData {
     order: EventOrder,
+    /// `order.cancelled`: `customer` when they cancelled it in the chat.
+    #[serde(default)]
+    cancelled_by: Option<String>,
+    /// `order.refunded`: the refund that settled (its amount, not the sum).
+    #[serde(default)]
+    refund: Option<EventRefund>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventRefund {
+    amount: Money,
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +47,8 @@ struct EventOrder {
     refunded_amount: Money,
     charge: Option<EventCharge>,
     paid_at: Option<String>,
+    #[serde(default)]
+    flags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,6 +75,9 @@ impl Portuguese {
 }
 
 pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyError> {
+    if event.event_type == EventType::PaymentFlagged {
+        return late_pix(conn, event);
+    }
     let for_customer = matches!(
         event.event_type,
         EventType::ChargeIssued
@@ -75,6 +91,11 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
         return Ok(());
     }
     let data: OrderData = serde_json::from_str(&event.data)?;
+    if data.cancelled_by.as_deref() == Some("customer") {
+        // They said `cancelar`; the chat's answer told them already.
+        return Ok(());
+    }
+    let refunded = data.refund.map(|r| r.amount);
     let order = data.order;
     let row = crate::orders::repo::get(conn, event.shop_id, order.id).map_err(|_| diesel::result::Error::NotFound)?;
     let Some(customer_id) = row.customer_id else { return Ok(()) };
@@ -92,18 +113,24 @@ pub fn on_event(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyErr
         EventType::OrderCancelled => status(&order, &say, "canceled", None, |n| {
             say.pick(format!("O pedido #{n} foi cancelado."), format!("Order #{n} was cancelled."))
         }),
+        // A Pix that came after the time to pay expired the order itself:
+        // `payment.flagged` tells the customer of their money instead.
+        EventType::OrderExpired if order.flags.iter().any(|f| f == "late_payment") => return Ok(()),
         EventType::OrderExpired => OutboundMessage::Text {
             body: say.pick(
                 format!("O prazo para pagar o pedido #{} acabou e ele foi cancelado. Se ainda quiser, é só montar o carrinho de novo.", order.number),
                 format!("The time to pay order #{} is up and it was cancelled. If you still want it, just build your cart again.", order.number),
             ),
         },
-        EventType::OrderRefunded => OutboundMessage::Text {
-            body: say.pick(
-                format!("Devolvemos {} do pedido #{} para a sua conta.", order.refunded_amount.format_brl(), order.number),
-                format!("We returned {} of order #{} to your account.", order.refunded_amount.format_brl(), order.number),
-            ),
-        },
+        EventType::OrderRefunded => {
+            let amount = refunded.unwrap_or(order.refunded_amount).format_brl();
+            OutboundMessage::Text {
+                body: say.pick(
+                    format!("Devolvemos {amount} do pedido #{} para a sua conta.", order.number),
+                    format!("We returned {amount} of order #{} to your account.", order.number),
+                ),
+            }
+        }
         _ => return Ok(()),
     };
     send(conn, &customer, &shop, message)
@@ -217,4 +244,38 @@ fn pix_code(
         }),
         pix: PixSettings { code, merchant_name: shop_row.pix.merchant_name, key: shop_row.pix.key, key_type },
     }))
+}
+
+#[derive(Debug, Deserialize)]
+struct PaymentData {
+    payment: EventPayment,
+}
+
+#[derive(Debug, Deserialize)]
+struct EventPayment {
+    amount: Money,
+    outcome: String,
+    order_id: Option<OrderId>,
+    order_number: Option<i64>,
+}
+
+/// A Pix that came after the order expired or was cancelled: the customer
+/// paid and has no order, so they hear that the shop will give it back.
+fn late_pix(conn: &mut AnyConnection, event: &Event) -> Result<(), NotifyError> {
+    let data: PaymentData = serde_json::from_str(&event.data)?;
+    let payment = data.payment;
+    let (Some(order_id), Some(n), "late") = (payment.order_id, payment.order_number, payment.outcome.as_str()) else {
+        return Ok(());
+    };
+    let row = crate::orders::repo::get(conn, event.shop_id, order_id).map_err(|_| diesel::result::Error::NotFound)?;
+    let Some(customer_id) = row.customer_id else { return Ok(()) };
+    let Some(customer) = customers::get(conn, event.shop_id, customer_id)? else { return Ok(()) };
+    let shop = crate::shops::whatsapp::chat_shop(conn, event.shop_id).map_err(crate::chat::ChatError::from)?;
+    let say = Portuguese(!shop.language.starts_with("en"));
+    let amount = payment.amount.format_brl();
+    let body = say.pick(
+        format!("Recebemos o seu Pix de {amount} para o pedido #{n} depois do prazo para pagar, e o pedido já não está aberto. A loja foi avisada para devolver o valor."),
+        format!("Your Pix of {amount} for order #{n} arrived after the time to pay, and the order is no longer open. The shop has been told to give the money back."),
+    );
+    send(conn, &customer, &shop, OutboundMessage::Text { body })
 }

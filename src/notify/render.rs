@@ -28,6 +28,30 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "payment.flagged.en.txt",
     "payment.flagged.en.html",
     "payment.flagged.en.wa.txt",
+    "order.expired.pt.txt",
+    "order.expired.pt.html",
+    "order.expired.pt.wa.txt",
+    "order.expired.en.txt",
+    "order.expired.en.html",
+    "order.expired.en.wa.txt",
+    "order.cancelled.pt.txt",
+    "order.cancelled.pt.html",
+    "order.cancelled.pt.wa.txt",
+    "order.cancelled.en.txt",
+    "order.cancelled.en.html",
+    "order.cancelled.en.wa.txt",
+    "refund.settled.pt.txt",
+    "refund.settled.pt.html",
+    "refund.settled.pt.wa.txt",
+    "refund.settled.en.txt",
+    "refund.settled.en.html",
+    "refund.settled.en.wa.txt",
+    "refund.failed.pt.txt",
+    "refund.failed.pt.html",
+    "refund.failed.pt.wa.txt",
+    "refund.failed.en.txt",
+    "refund.failed.en.html",
+    "refund.failed.en.wa.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {
@@ -127,6 +151,8 @@ pub struct EventOrder {
     pub total: Money,
     pub paid_at: Option<String>,
     pub created_at: String,
+    #[serde(default)]
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,13 +175,19 @@ struct ItemContext {
     amount: String,
 }
 
-/// The order as the shop reads it: first name only, phone masked.
-pub fn order_context(locale: &ShopLocale, order: &EventOrder) -> serde_json::Value {
-    let first_name = order.customer.name.as_deref().and_then(|n| n.split_whitespace().next()).map(str::to_owned);
-    let customer = first_name.unwrap_or_else(|| match locale.lang {
+/// The customer as the shop's messages name them: the first name only
+/// (`Cliente` / `A customer` without one).
+pub fn first_name(locale: &ShopLocale, name: Option<&str>) -> String {
+    let first = name.and_then(|n| n.split_whitespace().next()).map(str::to_owned);
+    first.unwrap_or_else(|| match locale.lang {
         Lang::Pt => "Cliente".into(),
         Lang::En => "A customer".into(),
-    });
+    })
+}
+
+/// The order as the shop reads it: first name only, phone masked.
+pub fn order_context(locale: &ShopLocale, order: &EventOrder) -> serde_json::Value {
+    let customer = first_name(locale, order.customer.name.as_deref());
     let items: Vec<ItemContext> = order
         .items
         .iter()
@@ -169,6 +201,70 @@ pub fn order_context(locale: &ShopLocale, order: &EventOrder) -> serde_json::Val
         "items": items,
         "total": order.total.format_brl(),
         "paid_at": parse_time(at).map(|t| locale.datetime(t)).unwrap_or_else(|| at.to_owned()),
+    }})
+}
+
+/// An order that closed unpaid (expired, cancelled): the order, when it
+/// was placed, and when it closed (the event's time).
+pub fn closed_order_context(locale: &ShopLocale, order: &EventOrder, closed_at: NaiveDateTime) -> serde_json::Value {
+    let mut context = order_context(locale, order);
+    let created = parse_time(&order.created_at).map(|t| locale.datetime(t)).unwrap_or_else(|| order.created_at.clone());
+    context["order"]["created_at"] = created.into();
+    context["order"]["closed_at"] = locale.datetime(closed_at).into();
+    context["order"]["late_payment"] = order.flags.iter().any(|f| f == "late_payment").into();
+    context
+}
+
+/// The part of a refund event's data the shop's messages use.
+#[derive(Debug, Deserialize)]
+pub struct RefundData {
+    pub refund: EventRefund,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EventRefund {
+    pub id: String,
+    pub end_to_end_id: String,
+    pub order_id: Option<crate::ids::OrderId>,
+    pub order_number: Option<i64>,
+    pub amount: Money,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub initiated_by: Option<String>,
+    #[serde(default)]
+    pub nature: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub settled_at: Option<String>,
+}
+
+/// Whom a refund's money went back to, as the shop may see them.
+pub struct RefundCustomer<'a> {
+    pub name: Option<&'a str>,
+    pub whatsapp: Option<&'a str>,
+}
+
+pub fn refund_context(
+    locale: &ShopLocale,
+    refund: &EventRefund,
+    customer: RefundCustomer<'_>,
+    at: NaiveDateTime,
+) -> serde_json::Value {
+    let settled = refund.settled_at.as_deref().and_then(parse_time).unwrap_or(at);
+    let by_psp = refund.initiated_by.as_deref() == Some("psp");
+    serde_json::json!({ "refund": {
+        "amount": refund.amount.format_brl(),
+        "order_number": refund.order_number,
+        "customer": refund.order_id.map(|_| first_name(locale, customer.name)),
+        "phone": customer.whatsapp.map(crate::contact::mask_phone),
+        "reason": refund.reason,
+        "by_psp": by_psp,
+        "nature": refund.nature.as_deref().filter(|_| by_psp),
+        "error": refund.error,
+        "at": locale.datetime(settled),
+        "id": refund.id,
+        "end_to_end_id": refund.end_to_end_id,
     }})
 }
 

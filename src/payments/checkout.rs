@@ -131,12 +131,25 @@ pub fn checkout_idempotent(
     }
 }
 
+crate::text_enum! {
+    /// Who cancelled an order: the customer in the chat (`cancelar`), or the
+    /// shop's staff through the API. `order.cancelled` carries it as
+    /// `cancelled_by`.
+    pub enum CancelledBy {
+        Customer => "customer",
+        Shop => "shop",
+    }
+}
+
 /// `pending_payment` → `cancelled`: stock back, the charge cancelled at the
-/// PSP (a job). Cancelling a cancelled order again changes nothing.
+/// PSP (a job), and `order.cancelled` saying who did it. Every cancellation
+/// (the chat's `cancelar`, `POST /v1/orders/{id}/cancel`) comes through
+/// here. Cancelling a cancelled order again changes nothing.
 pub fn cancel(
     conn: &mut AnyConnection,
     shop: ShopId,
     order: OrderId,
+    by: CancelledBy,
     links: &Links,
     now: NaiveDateTime,
 ) -> Result<OrderView, PaymentError> {
@@ -144,7 +157,9 @@ pub fn cancel(
         if orders::close_unpaid(conn, shop, order, Closed::Cancelled, now)? {
             close_charge(conn, shop, order, ChargeStatus::Cancelled, now)?;
             let view = super::view::order_view(conn, shop, order, links)?;
-            record(conn, shop, EventType::OrderCancelled, &view, now)?;
+            let event = EventType::OrderCancelled;
+            let data = serde_json::json!({ "order": view, "cancelled_by": by });
+            events::record(conn, shop, event, &data, Some(format!("{event}:{}", view.id)), now)?;
             return Ok(view);
         }
         let current = orders::repo::get(conn, shop, order)?;

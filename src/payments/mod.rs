@@ -20,7 +20,7 @@ mod sweep;
 pub mod view;
 
 pub use charge::{Charge, ChargeStatus, PspKind};
-pub use checkout::{CheckoutOutcome, Placed, cancel, checkout, checkout_idempotent, fulfil};
+pub use checkout::{CancelledBy, CheckoutOutcome, Placed, cancel, checkout, checkout_idempotent, fulfil};
 pub use confirm::{Recorded, record_pix};
 pub use jobs::{CancelCharge, CreateCharge, ExpireOrder, PollCharge, VerifyPix};
 pub use received::{Payment, PaymentOutcome, PaymentSource};

@@ -90,6 +90,7 @@ pub fn request_refund(
             reason: reason.map(String::from),
             initiated_by: RefundInitiator::Shop,
             nature: Some("ORIGINAL".into()),
+            error: None,
         })
     })
 }
@@ -141,11 +142,15 @@ pub fn record_return(
             ReturnState::Returned => RefundStatus::Settled,
             ReturnState::NotDone => RefundStatus::Failed,
         };
+        // What the PSP said of a refund it did not make (its `motivo`, or
+        // the error that ended our asking), kept beside the refund.
+        let failure = (to == RefundStatus::Failed).then(|| failure_reason(known.as_ref(), answer)).flatten();
         let moved =
             diesel::update(refunds::table.filter(refunds::end_to_end_id.eq(e2e)).filter(refunds::id.eq(&answer.id)))
                 .filter(refunds::status.eq(RefundStatus::Processing))
                 .set((
                     refunds::status.eq(to),
+                    refunds::error.eq(failure.as_deref()),
                     refunds::rtr_id.eq(answer.rtr_id.as_deref()),
                     refunds::settled_at.eq(answer.settled_at.map(|t| t.naive_utc()).or(Some(now))),
                     refunds::updated_at.eq(now),
@@ -167,6 +172,9 @@ pub fn record_return(
         let data = serde_json::json!({ "refund": {
             "id": row.id, "end_to_end_id": row.end_to_end_id, "order_id": row.order_id, "order_number": number,
             "amount": row.amount, "status": row.status, "reason": row.reason, "rtr_id": row.rtr_id,
+            "initiated_by": row.initiated_by, "nature": row.nature, "error": row.error,
+            "requested_at": crate::clock::rfc3339::format(&row.requested_at),
+            "settled_at": row.settled_at.as_ref().map(crate::clock::rfc3339::format),
         }});
         let event = if to == RefundStatus::Settled { EventType::RefundSettled } else { EventType::RefundFailed };
         events::record(conn, shop, event, &data, Some(format!("{event}:{e2e}:{}", row.id)), now)?;
@@ -179,13 +187,21 @@ pub fn record_return(
                 conn,
                 shop,
                 EventType::OrderRefunded,
-                &serde_json::json!({ "order": view }),
+                &serde_json::json!({ "order": view, "refund": { "id": row.id, "amount": row.amount } }),
                 Some(dedupe),
                 now,
             )?;
         }
         Ok(())
     })
+}
+
+/// The PSP's words for a refund it did not make; the shop's own reason,
+/// which some PSPs echo back as `descricao`, is no explanation.
+fn failure_reason(known: Option<&refund::Refund>, answer: &PspReturn) -> Option<String> {
+    let said = answer.reason.as_deref().map(str::trim).filter(|r| !r.is_empty())?;
+    let echoed = known.and_then(|r| r.reason.as_deref()).is_some_and(|own| own.trim() == said);
+    (!echoed).then(|| said.chars().take(500).collect())
 }
 
 /// The returns a Pix carries (`devolucoes`), ours or the PSP's.

@@ -105,6 +105,8 @@ pub struct RefundView {
     pub initiated_by: RefundInitiator,
     /// API Pix's `natureza`: `ORIGINAL`, `MED_FRAUDE`, `MED_OPERACIONAL`...
     pub nature: Option<String>,
+    /// Why the refund was not made, in the PSP's words; null unless `failed`.
+    pub error: Option<String>,
 }
 
 pub fn order_view(
@@ -172,6 +174,7 @@ pub fn view_of(conn: &mut AnyConnection, order: Order, links: &Links) -> Result<
                 reason: r.reason,
                 initiated_by: r.initiated_by,
                 nature: r.nature,
+                error: r.error,
             })
             .collect(),
         created_at: order.created_at,

@@ -28,6 +28,7 @@ mod psp_client;
 mod psp_returns;
 mod races;
 mod schema;
+mod shop_events;
 mod shop_notify;
 mod transactions;
 mod webhook_processes;
