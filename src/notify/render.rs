@@ -28,6 +28,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "payment.flagged.en.txt",
     "payment.flagged.en.html",
     "payment.flagged.en.wa.txt",
+    "summary.daily.pt.txt",
+    "summary.daily.pt.html",
+    "summary.daily.pt.wa.txt",
+    "summary.daily.en.txt",
+    "summary.daily.en.html",
+    "summary.daily.en.wa.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {
