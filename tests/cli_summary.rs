@@ -17,8 +17,10 @@ fn chatshop(database: &str, mail_dir: &std::path::Path) -> Command {
 /// A shop with a notification address and no WhatsApp number.
 fn make_shop(database: &str) -> String {
     use chatshop::auth::{Role, users::NewUser};
-    let config =
-        chatshop::config::Config { database_url: database.into(), ..chatshop::config::Config::from_lookup(|_| None).unwrap() };
+    let config = chatshop::config::Config {
+        database_url: database.into(),
+        ..chatshop::config::Config::from_lookup(|_| None).unwrap()
+    };
     let (pool, _) = chatshop::startup::prepare_database(&config).unwrap();
     let mut conn = pool.get().unwrap();
     let shop = chatshop::shops::NewShop::parse(&chatshop::shops::SignUpDetails {
@@ -30,9 +32,12 @@ fn make_shop(database: &str) -> String {
         ..Default::default()
     })
     .unwrap();
-    let owner =
-        NewUser::prepare(chatshop::contact::Email::parse("dono@padaria.com.br").unwrap(), "a long password", Role::Owner)
-            .unwrap();
+    let owner = NewUser::prepare(
+        chatshop::contact::Email::parse("dono@padaria.com.br").unwrap(),
+        "a long password",
+        Role::Owner,
+    )
+    .unwrap();
     let (shop, _) = chatshop::shops::create_with_owner(&mut conn, &shop, &owner).unwrap();
     shop.id.to_string()
 }
