@@ -58,6 +58,9 @@ pub struct Config {
     /// (`CHATSHOP_JOB_LEASE_SECONDS`, default 60); longer than any one
     /// outside call (a webhook waits at most 20 s).
     pub job_lease_seconds: i64,
+    /// Every shop's morning summary is scheduled (at start, at sign-up, and
+    /// each run the next day's) (`CHATSHOP_DAILY_SUMMARY`, default on).
+    pub daily_summary: bool,
 }
 
 /// Secrets show as set or not, never their value.
@@ -188,6 +191,7 @@ impl Config {
                 parsed(&lookup, "CHATSHOP_JOB_LEASE_SECONDS", 60)?,
                 "CHATSHOP_JOB_LEASE_SECONDS",
             )?,
+            daily_summary: flag(&lookup, "CHATSHOP_DAILY_SUMMARY")?,
             workers: lookup("CHATSHOP_WORKERS").map(|w| w.parse()).transpose().map_err(
                 |e: std::num::ParseIntError| ConfigError { name: "CHATSHOP_WORKERS", reason: e.to_string() },
             )?,

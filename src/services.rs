@@ -39,6 +39,8 @@ pub struct Services {
     pub webhooks: WebhookSender,
     /// How long a job's claim holds (`CHATSHOP_JOB_LEASE_SECONDS`).
     pub job_lease: TimeDelta,
+    /// Shops' morning summaries are scheduled (`CHATSHOP_DAILY_SUMMARY`).
+    pub daily_summary: bool,
 }
 
 impl Services {
@@ -57,6 +59,7 @@ impl Services {
             psp_clients: PspClients::new(Transport { extra_roots: psp_roots(config), timeout: config.psp_timeout() }),
             webhooks: WebhookSender::new(),
             job_lease: config.job_lease(),
+            daily_summary: config.daily_summary,
         })
     }
 
@@ -85,6 +88,7 @@ impl Services {
             .register::<crate::channels::email::Email>()
             .register::<crate::events::Publish>()
             .register::<crate::notify::webhooks::DeliverWebhook>()
+            .register::<crate::notify::summary::SendSummary>()
             .register::<payments::CreateCharge>()
             .register::<payments::CancelCharge>()
             .register::<payments::ExpireOrder>()

@@ -102,6 +102,22 @@ fn seal_plaintext_secrets(services: &Services) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// Every shop's next morning summary is queued (once: dedupe keys), so a
+/// shop made before, or whose chain of summaries broke, gets it again.
+fn schedule_summaries(services: &Services) {
+    if !services.daily_summary {
+        return;
+    }
+    let queued = services.pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+        crate::notify::summary::schedule_all(&mut conn, services.clock.now()).map_err(|e| e.to_string())
+    });
+    match queued {
+        Ok(queued) => tracing::debug!(queued, "daily summaries scheduled"),
+        // The service runs without: the next start tries again.
+        Err(error) => tracing::error!(%error, "cannot schedule the daily summaries"),
+    }
+}
+
 impl Application {
     pub fn build(config: &Config) -> Result<Application, StartupError> {
         Application::build_with_clock(config, Clock::system())
@@ -144,6 +160,7 @@ impl Application {
             jobs.spawn();
         }
         seal_plaintext_secrets(&services)?;
+        schedule_summaries(&services);
         let graph = web::Data::new(services.graph.clone());
         let services_data = web::Data::from(services.clone());
         let wake = web::Data::new(jobs.wake());

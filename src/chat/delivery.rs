@@ -137,7 +137,7 @@ impl SendWhatsApp {
             return Outcome::done().with(move |conn| set_state(conn, message_id, OutboundState::Local));
         };
         if !customer.is_some_and(|c| c.window_open(run.now())) {
-            return self.outside_window(graph, shop, phone_number_id, token, opted_out).await;
+            return self.outside_window(graph, shop, phone_number_id, token, opted_out, run.now()).await;
         }
         let body = match self.message.to_graph_json(&self.to) {
             Ok(body) => body,
@@ -166,11 +166,14 @@ impl SendWhatsApp {
         phone_number_id: &str,
         token: &str,
         opted_out: bool,
+        now: chrono::NaiveDateTime,
     ) -> Outcome {
         let template = match (&shop.template, opted_out) {
             // A template is the business starting a conversation.
-            (_, true) => return self.hold("24-hour window closed; the customer opted out of other messages", false),
-            (None, false) => return self.hold("24-hour window closed; no template configured", true),
+            (_, true) => {
+                return self.hold("24-hour window closed; the customer opted out of other messages", false, now);
+            }
+            (None, false) => return self.hold("24-hour window closed; no template configured", true, now),
             (Some(template), false) => template,
         };
         let template = OutboundMessage::Template {
@@ -183,12 +186,16 @@ impl SendWhatsApp {
             Err(e) => return Outcome::dead(format!("the shop's template is refused before sending: {e}")),
         };
         match graph.send(phone_number_id, token, &body).await {
-            Ok(_) => self.hold("24-hour window closed; template sent, the reply goes when the customer answers", false),
+            Ok(_) => {
+                self.hold("24-hour window closed; template sent, the reply goes when the customer answers", false, now)
+            }
             Err(error) => after_graph_error(error),
         }
     }
 
-    fn hold(&self, reason: &'static str, tell_shop: bool) -> Outcome {
+    /// `now` is the run's clock, the one that found the window closed (the
+    /// system's time could find it open and release this at once, forever).
+    fn hold(&self, reason: &'static str, tell_shop: bool, now: chrono::NaiveDateTime) -> Outcome {
         let (message_id, shop_id, to) = (self.chat_message_id, self.shop_id, self.to.clone());
         Outcome::held(reason).with(move |conn| {
             set_state(conn, message_id, OutboundState::WaitingWindow(reason))?;
@@ -198,7 +205,7 @@ impl SendWhatsApp {
             // The customer may have written while this was being sent: their
             // message found nothing held yet, so release here.
             if let Some(customer) = customers::find(conn, shop_id, &to)?
-                && customer.window_open(crate::db::now())
+                && customer.window_open(now)
             {
                 release_held(conn, &customer)?;
             }

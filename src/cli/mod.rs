@@ -8,6 +8,7 @@ mod pay;
 mod pix;
 mod secrets;
 mod serve;
+mod summary;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -54,6 +55,8 @@ enum Command {
     Pix(pix::PixCommand),
     /// A period's orders, payments, refunds or reconciliation as CSV or OFX.
     Export(export::ExportArgs),
+    /// A day's summary: printed, as JSON, or sent to the shop.
+    Summary(summary::SummaryArgs),
     /// Pay a sandbox charge, as a customer's bank app would.
     Pay {
         txid: String,
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs(command) => jobs::run(chatshop_config()?, command),
         Command::Secrets(command) => secrets::run(chatshop_config()?, command),
         Command::Export(args) => export::run(chatshop_config()?, args),
+        Command::Summary(args) => summary::run(chatshop_config()?, args),
         Command::Pay { txid, amount } => pay::run(chatshop_config()?, txid, amount),
     }
 }

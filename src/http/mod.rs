@@ -13,6 +13,7 @@ mod pay;
 mod pix;
 mod products;
 mod psp;
+mod reports;
 mod shops;
 mod throttle;
 mod webhook_endpoints;
@@ -99,6 +100,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(pay::qr_png)
         .service(exports::export)
         .service(exports::audit_list)
+        .service(reports::daily_report)
         .service(webhook_endpoints::create)
         .service(webhook_endpoints::list)
         .service(webhook_endpoints::remove)
@@ -230,6 +232,15 @@ async fn no_route(req: HttpRequest) -> HttpResponse {
             &format!("no route for {} {}", req.method(), req.path()),
             Default::default(),
         ),
+    }
+}
+
+/// Notification work queued with a request failed: only the database can.
+fn notify_error(error: crate::notify::NotifyError) -> ApiError {
+    match error {
+        crate::notify::NotifyError::Db(e) => e.into(),
+        crate::notify::NotifyError::Shop(e) => e.into(),
+        other => ApiError::request(StatusCode::INTERNAL_SERVER_ERROR, "internal", other.to_string()),
     }
 }
 

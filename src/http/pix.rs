@@ -120,8 +120,17 @@ pub async fn patch_shop(
     let patch = body.into_inner();
     let services = services.into_inner();
     let svc = services.clone();
-    let settings =
-        with_db(&services.pool, move |conn| Ok(settings::update(conn, caller.shop_id, &patch, svc.clock.now())?))
-            .await?;
+    let settings = with_db(&services.pool, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
+            let moved = patch.timezone.is_some() || patch.summary_time.is_some();
+            let settings = settings::update(conn, caller.shop_id, &patch, svc.clock.now())?;
+            // Queued summaries follow the new time.
+            if moved {
+                crate::notify::summary::reschedule(conn, caller.shop_id).map_err(super::notify_error)?;
+            }
+            Ok(settings)
+        })
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(settings))
 }

@@ -161,6 +161,7 @@ pub async fn sign_up(
     policy: web::Data<SignUpPolicy>,
     gate: web::Data<HashingGate>,
     body: web::Json<SignUpRequest>,
+    services: web::Data<crate::services::Services>,
 ) -> Result<HttpResponse, ApiError> {
     check_admin_token(&req, &policy)?;
     let body = body.into_inner();
@@ -177,7 +178,18 @@ pub async fn sign_up(
     })?;
     let owner_email = parse_email(&body.owner.email)?;
     let owner = prepare_user(&pool, &gate, owner_email, body.owner.password, Role::Owner).await?;
-    let (shop, owner) = with_db(&pool, move |conn| Ok(shops::create_with_owner(conn, &shop, &owner)?)).await?;
+    let (summary, now) = (services.daily_summary, services.clock.now());
+    let (shop, owner) = with_db(&pool, move |conn| {
+        crate::db::write_transaction(conn, |conn| {
+            let (shop, owner) = shops::create_with_owner(conn, &shop, &owner)?;
+            // Its first morning summary, committed with the shop.
+            if summary {
+                crate::notify::summary::schedule(conn, shop.id, now).map_err(super::notify_error)?;
+            }
+            Ok((shop, owner))
+        })
+    })
+    .await?;
     let token = keys.issue(owner.id, shop.id, Role::Owner, owner.token_version)?;
     Ok(HttpResponse::Created().json(SignUpResponse { shop, token }))
 }

@@ -16,7 +16,8 @@ mod store;
 pub use retry::RetryPolicy;
 pub use runner::{Runner, RunnerBuilder, Wake};
 pub use store::{
-    JobRecord, claim_due, delete_waiting, get, list, list_of_kinds, purge_done, release_held, renew, retry_dead,
+    JobRecord, claim_due, delete_waiting, find_by_dedupe, get, list, list_of_kinds, purge_done, release_held, renew,
+    retry_dead, set_run_at,
 };
 
 use crate::db::AnyConnection;

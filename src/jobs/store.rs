@@ -284,3 +284,17 @@ pub fn delete_waiting(conn: &mut AnyConnection, shop: ShopId, kind: &str, key_pr
     )
     .execute(conn)
 }
+
+/// The job holding a dedupe key, if any.
+pub fn find_by_dedupe(conn: &mut AnyConnection, key: &str) -> QueryResult<Option<JobRecord>> {
+    jobs::table.filter(jobs::dedupe_key.eq(key)).select(JobRecord::as_select()).first(conn).optional()
+}
+
+/// Moves a job still queued to run at `run_at` (sooner or later); false when
+/// it is no longer queued (running, done, dead).
+pub fn set_run_at(conn: &mut AnyConnection, id: JobId, run_at: NaiveDateTime) -> QueryResult<bool> {
+    let updated = diesel::update(jobs::table.find(id).filter(jobs::status.eq(JobStatus::Queued)))
+        .set((jobs::run_at.eq(Some(run_at)), jobs::updated_at.eq(crate::db::now())))
+        .execute(conn)?;
+    Ok(updated == 1)
+}

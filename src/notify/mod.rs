@@ -7,6 +7,7 @@
 pub mod customer;
 pub mod render;
 pub mod shop;
+pub mod summary;
 pub mod webhooks;
 
 use crate::chat::delivery::WhatsAppDeps;
@@ -27,6 +28,8 @@ pub enum NotifyError {
     Chat(#[from] crate::chat::ChatError),
     #[error(transparent)]
     Shop(#[from] crate::shops::ShopError),
+    #[error(transparent)]
+    Report(#[from] crate::reports::ReportError),
     #[error("a notification template failed: {0}")]
     Template(#[from] minijinja::Error),
 }

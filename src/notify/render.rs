@@ -52,6 +52,12 @@ const TEMPLATES: &[(&str, &str)] = templates![
     "refund.failed.en.txt",
     "refund.failed.en.html",
     "refund.failed.en.wa.txt",
+    "summary.daily.pt.txt",
+    "summary.daily.pt.html",
+    "summary.daily.pt.wa.txt",
+    "summary.daily.en.txt",
+    "summary.daily.en.html",
+    "summary.daily.en.wa.txt",
 ];
 
 fn environment() -> &'static Environment<'static> {

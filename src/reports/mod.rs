@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod csv;
+pub mod daily;
 pub mod ofx;
 mod payment_rows;
 mod period;

@@ -63,6 +63,7 @@ async fn openapi_lists_every_route(app: TestApp) {
         ("/v1/webhook-endpoints/{id}/rotate-secret", "post"),
         ("/v1/deliveries", "get"),
         ("/v1/deliveries/{id}/retry", "post"),
+        ("/v1/reports/daily", "get"),
     ];
     for (path, method) in expected {
         assert!(paths.get(path).and_then(|p| p.get(method)).is_some(), "{method} {path} missing from /openapi.json");

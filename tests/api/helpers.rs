@@ -31,6 +31,9 @@ pub fn test_config(database_url: &str) -> Config {
     config.run_worker = false;
     // As every process on one PostgreSQL would share it.
     config.secret_key = Some(TEST_SECRET_KEY.into());
+    // No morning summaries waiting a day ahead in the queue, unless a test
+    // is about them (tests move the clock by days and count mails).
+    config.daily_summary = false;
     config
 }
 

@@ -11,6 +11,7 @@ mod auth;
 mod catalog_import;
 mod checkout;
 mod checkout_edges;
+mod daily_summary;
 mod exports;
 mod exports_xlsx;
 mod health;
