@@ -42,7 +42,7 @@ pub async fn change_password(
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
     gate: web::Data<super::HashingGate>,
-    body: web::Json<PasswordChange>,
+    body: super::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { old_password, new_password } = body.into_inner();
     let memberships = with_db(&pool, move |conn| Ok(users::memberships_like(conn, caller.user_id)?)).await?;

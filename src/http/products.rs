@@ -53,7 +53,7 @@ pub async fn list(
 pub async fn create(
     caller: Caller,
     pool: web::Data<Pool>,
-    body: web::Json<crate::catalog::ProductInput>,
+    body: super::Json<crate::catalog::ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let fields = ProductFields::try_from(body.into_inner())?;
@@ -81,7 +81,7 @@ pub async fn update(
     caller: Caller,
     pool: web::Data<Pool>,
     id: web::Path<ProductId>,
-    body: web::Json<ProductChanges>,
+    body: super::Json<ProductChanges>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let id = id.into_inner();

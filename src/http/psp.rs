@@ -37,7 +37,7 @@ pub struct PspRequest {
 pub async fn put_psp(
     caller: Caller,
     services: web::Data<Services>,
-    body: web::Json<PspRequest>,
+    body: super::Json<PspRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let b = body.into_inner();

@@ -160,7 +160,7 @@ pub async fn sign_up(
     keys: web::Data<JwtKeys>,
     policy: web::Data<SignUpPolicy>,
     gate: web::Data<HashingGate>,
-    body: web::Json<SignUpRequest>,
+    body: super::Json<SignUpRequest>,
 ) -> Result<HttpResponse, ApiError> {
     check_admin_token(&req, &policy)?;
     let body = body.into_inner();
@@ -199,7 +199,7 @@ pub async fn login(
     keys: web::Data<JwtKeys>,
     gate: web::Data<HashingGate>,
     limiter: web::Data<LoginLimiter>,
-    body: web::Json<LoginRequest>,
+    body: super::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email: given, password, shop_id } = body.into_inner();
     // The peer, not X-Forwarded-For: a header is the client's to forge.
@@ -250,7 +250,7 @@ pub async fn add_user(
     caller: Caller,
     pool: web::Data<Pool>,
     gate: web::Data<HashingGate>,
-    body: web::Json<NewUserRequest>,
+    body: super::Json<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let NewUserRequest { email, password, role } = body.into_inner();
@@ -294,7 +294,7 @@ pub struct WhatsAppRequest {
 pub async fn put_whatsapp(
     caller: Caller,
     services: web::Data<crate::services::Services>,
-    body: web::Json<WhatsAppRequest>,
+    body: super::Json<WhatsAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let body = body.into_inner();

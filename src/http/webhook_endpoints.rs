@@ -32,7 +32,7 @@ pub struct EndpointRequest {
 pub async fn create(
     caller: Caller,
     services: web::Data<Services>,
-    body: web::Json<EndpointRequest>,
+    body: super::Json<EndpointRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let body = body.into_inner();
