@@ -101,6 +101,8 @@ impl FromStr for Money {
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if whole.is_empty()
+            || whole.len() > 10
+            || fraction.len() > 2
             || !digits_only(whole)
             || !digits_only(fraction)
             || (text.contains('.') && fraction.is_empty())

@@ -21,8 +21,9 @@ pub async fn logout(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespons
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 256)]
     pub old_password: String,
-    #[schema(min_length = 10)]
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 

@@ -1,6 +1,7 @@
 //! JSON bodies read strictly, as the API description says them: an object
 //! where an object is read (serde would also take an array of its fields in
-//! order), a whole number where an integer is read (never `5.0`), no field
+//! order), a whole number where an integer is read (`5.0` is one, as in JSON
+//! Schema; `5.5` is not), no field
 //! that the request type does not know (`deny_unknown_fields` on each).
 //! Answers as every body does: 413, 415, 400 (not JSON), 422 (not the shape).
 
@@ -93,6 +94,13 @@ impl<'de> de::Deserializer<'de> for Strict {
             Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
                 (Some(u), _, _) => visitor.visit_u64(u),
                 (None, Some(i), _) => visitor.visit_i64(i),
+                // JSON Schema's `integer` takes `5.0`, as OpenAPI 3.1 says:
+                // so does an integer field here; `5.5` it refuses.
+                (None, None, Some(f)) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+                    #[allow(clippy::cast_possible_truncation)]
+                    let whole = f as i64;
+                    visitor.visit_i64(whole)
+                }
                 (None, None, Some(f)) => visitor.visit_f64(f),
                 _ => Err(de::Error::invalid_value(Unexpected::Other("number"), &visitor)),
             },
@@ -202,8 +210,9 @@ mod tests {
     }
 
     #[test]
-    fn a_float_is_not_an_integer() {
-        assert!(from_value::<Item>(json!({"quantity": 5.0})).is_err());
+    fn a_fraction_is_not_an_integer() {
+        assert!(from_value::<Item>(json!({"quantity": 5.5})).is_err());
+        assert_eq!(from_value::<Item>(json!({"quantity": 5.0})).unwrap().quantity, 5, "JSON Schema's integer");
         assert!(from_value::<Item>(json!({"quantity": -1})).is_err());
     }
 

@@ -270,7 +270,8 @@ async fn move_order(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
-    #[schema(value_type = String, example = "10.00")]
+    /// More than zero.
+    #[schema(schema_with = super::schemas::positive_money)]
     pub amount: Money,
     #[schema(max_length = 140)]
     pub reason: Option<String>,
@@ -311,7 +312,7 @@ pub struct PaymentListQuery {
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next_cursor` of the page before (`400 invalid_cursor` for anything else).
-    #[param(pattern = r"^[0-9]{1,18}~[A-Za-z0-9]{32}$")]
+    #[param(pattern = r"^[0-9]{1,18}~[ED][A-Za-z0-9]{31}$")]
     pub cursor: Option<String>,
 }
 

@@ -67,7 +67,7 @@ pub async fn pix_callback_suffixed(
 #[serde(deny_unknown_fields)]
 pub struct SandboxPayment {
     /// What the payer sends; the charge's amount when absent (try another to test a mismatch).
-    #[schema(value_type = Option<String>, example = "91.80")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$", example = "91.80")]
     pub amount: Option<Money>,
 }
 

@@ -75,7 +75,8 @@ pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>
 /// Changes some fields of a product; `null` clears an optional one.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
-    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"), (status = 422, description = "invalid field")))]
+    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"),
+        (status = 409, description = "duplicate_sku: another product has the new `retailer_id`"), (status = 422, description = "invalid field")))]
 #[patch("/v1/products/{id}")]
 pub async fn update(
     caller: Caller,

@@ -2,7 +2,7 @@
 //! hand (the PSP's callback), registered as components so every `$ref`
 //! resolves.
 
-use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
 
 /// One Pix of an API Pix callback: what chatshop reads of it (the PSP may
@@ -21,7 +21,7 @@ impl utoipa::PartialSchema for PixCallbackEntry {
             .required("endToEndId")
             .property("txid", text_or_null().description(Some("the charge's txid; one we did not issue makes an orphan")))
             .property("chave", text_or_null())
-            .property("devolucoes", ArrayBuilder::new().items(ObjectBuilder::new()))
+            .property("devolucoes", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
             .into()
     }
 }
@@ -42,6 +42,20 @@ impl utoipa::PartialSchema for PixCallback {
     }
 }
 impl utoipa::ToSchema for PixCallback {}
+
+/// A role that `POST /v1/users` adds (not `owner`: a shop has one).
+pub fn addable_role() -> Object {
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["staff", "accountant"])).build()
+}
+
+/// An amount more than zero, at most 9999999999.99.
+pub fn positive_money() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r"^([1-9][0-9]{0,9}(\.[0-9]{1,2})?|0\.([1-9][0-9]?|0[1-9]))$"))
+        .examples(["10.00"])
+        .build()
+}
 
 /// Components referenced by hand-written `$ref`s, for `ApiDocument::of`.
 pub fn components() -> Vec<(String, RefOr<Schema>)> {

@@ -22,16 +22,20 @@ pub struct SignUpPolicy {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
-    #[schema(example = "ana@padaria.com.br")]
+    #[schema(pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$", max_length = 254, example = "ana@padaria.com.br")]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "ana@padaria.com.br")]
+    #[schema(max_length = 254, example = "ana@padaria.com.br")]
     pub email: String,
+    #[schema(max_length = 256)]
     pub password: String,
     /// The shop to log into, for a person who belongs to several; without
     /// it, the one shop this e-mail and password open, or `409 choose_shop`.
@@ -52,28 +56,37 @@ pub struct ChooseShopProblem {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PixSettings {
-    #[schema(example = "12345678909")]
+    #[schema(min_length = 1, max_length = 77, example = "12345678909")]
     pub key: String,
     /// `cpf`, `cnpj`, `email`, `phone` or `evp`.
-    #[schema(example = "cpf")]
+    #[schema(min_length = 1, max_length = 20, example = "cpf")]
     pub key_type: String,
     /// How the shop appears in Pix codes (at most 25 characters); absent: the shop's name.
+    #[schema(max_length = 25, pattern = r"\S")]
     pub merchant_name: Option<String>,
     /// At most 15 characters; absent: the shop's city.
+    #[schema(max_length = 15, pattern = r"\S")]
     pub merchant_city: Option<String>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NotifySettings {
+    /// Empty or absent: no e-mail.
+    #[schema(pattern = r"^\s*([!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?\s*$", max_length = 254)]
     pub email: Option<String>,
     #[schema(example = "+55 11 98888-7777")]
     pub whatsapp: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
+    #[schema(max_length = 100, pattern = r"\S", example = "Padaria Doce Lar")]
     pub name: String,
+    #[schema(max_length = 60, pattern = r"\S", example = "Recife")]
     pub city: String,
     pub owner: Credentials,
     pub pix: PixSettings,
@@ -95,9 +108,14 @@ pub struct TokenResponse {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
+    #[schema(pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$", max_length = 254, example = "contador@example.com")]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    /// `staff` or `accountant`: a shop has one owner.
+    #[schema(schema_with = super::schemas::addable_role)]
     pub role: Role,
 }
 
@@ -270,17 +288,23 @@ pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRes
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TemplateRequest {
-    #[schema(example = "pedido_atualizado")]
+    #[schema(pattern = "^[a-z0-9_]{1,512}$", example = "pedido_atualizado")]
     pub name: String,
-    #[schema(example = "pt_BR")]
+    #[schema(pattern = "^[A-Za-z_]{2,8}$", example = "pt_BR")]
     pub language: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WhatsAppRequest {
+    /// Meta's id of the number (digits).
+    #[schema(pattern = r"^\s*[0-9]{1,32}\s*$", example = "106540352242922")]
     pub phone_number_id: String,
+    #[schema(pattern = r"^\s*[!-~]{1,1024}\s*$", example = "EAAG-access-token")]
     pub access_token: String,
+    #[schema(pattern = r"^\s*([0-9]{1,32})?\s*$", example = "1234567890123456")]
     pub catalog_id: Option<String>,
     /// Sent instead of a reply when the customer's 24-hour window is closed.
     pub template: Option<TemplateRequest>,
