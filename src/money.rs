@@ -101,13 +101,18 @@ impl FromStr for Money {
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let digits_only = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
         if whole.is_empty()
-            || whole.len() > 10
-            || fraction.len() > 2
             || !digits_only(whole)
             || !digits_only(fraction)
             || (text.contains('.') && fraction.is_empty())
         {
             return Err(malformed());
+        }
+        // As MONEY_PATTERN says: at most ten digits before the point, two after.
+        if fraction.len() > 2 {
+            return Err(MoneyError::TooPrecise);
+        }
+        if whole.len() > 10 {
+            return Err(MoneyError::TooLarge);
         }
         let value = Decimal::from_str(text).map_err(|_| MoneyError::TooLarge)?;
         Money::from_decimal(value)

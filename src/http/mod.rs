@@ -13,8 +13,8 @@ mod orders;
 mod pay;
 mod pix;
 mod products;
-mod schemas;
 mod psp;
+mod schemas;
 mod shops;
 mod throttle;
 mod webhook_endpoints;
@@ -110,27 +110,23 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(webhook_endpoints::retry_delivery);
     let document = openapi::ApiDocument::of(&api);
     cfg.app_data(web::PathConfig::default().error_handler(|e, _| {
-            ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
-        }))
-        .app_data(
-            web::QueryConfig::default().error_handler(|e, _| {
-                ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).into()
-            }),
-        )
-        .app_data(web::Data::new(limits))
-        .app_data(web::Data::new(document))
-        // The interactive page over /openapi.json, its assets in the binary;
-        // before the API's catch-all scope.
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
-        )
-        .route(
-            "/docs",
-            web::get()
-                .to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
-        )
-        .service(api)
-        .default_service(web::to(no_route));
+        ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
+    }))
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).into()),
+    )
+    .app_data(web::Data::new(limits))
+    .app_data(web::Data::new(document))
+    // The interactive page over /openapi.json, its assets in the binary;
+    // before the API's catch-all scope.
+    .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+    .route(
+        "/docs",
+        web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+    )
+    .service(api)
+    .default_service(web::to(no_route));
 }
 
 /// Reads a raw body up to `limit` bytes; past it, a 413 before anything is parsed.

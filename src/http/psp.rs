@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, put, web};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PspRequest {
     /// `sandbox` or `api_pix`.
     #[schema(example = "api_pix")]

@@ -2,8 +2,8 @@
 //! hand (the PSP's callback), registered as components so every `$ref`
 //! resolves.
 
-use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ArrayBuilder, Object, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
 
 /// One Pix of an API Pix callback: what chatshop reads of it (the PSP may
 /// send more, which is kept as received).
@@ -19,7 +19,10 @@ impl utoipa::PartialSchema for PixCallbackEntry {
                 ObjectBuilder::new().schema_type(Type::String).pattern(Some("^[ED][A-Za-z0-9]{31}$")),
             )
             .required("endToEndId")
-            .property("txid", text_or_null().description(Some("the charge's txid; one we did not issue makes an orphan")))
+            .property(
+                "txid",
+                text_or_null().description(Some("the charge's txid; one we did not issue makes an orphan")),
+            )
             .property("chave", text_or_null())
             .property("devolucoes", ArrayBuilder::new().items(ObjectBuilder::new().schema_type(SchemaType::AnyValue)))
             .into()
@@ -60,8 +63,5 @@ pub fn positive_money() -> Object {
 /// Components referenced by hand-written `$ref`s, for `ApiDocument::of`.
 pub fn components() -> Vec<(String, RefOr<Schema>)> {
     use utoipa::PartialSchema;
-    vec![
-        ("PixCallback".into(), PixCallback::schema()),
-        ("PixCallbackEntry".into(), PixCallbackEntry::schema()),
-    ]
+    vec![("PixCallback".into(), PixCallback::schema()), ("PixCallbackEntry".into(), PixCallbackEntry::schema())]
 }

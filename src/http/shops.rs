@@ -24,7 +24,11 @@ pub struct SignUpPolicy {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
-    #[schema(pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$", max_length = 254, example = "ana@padaria.com.br")]
+    #[schema(
+        pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$",
+        max_length = 254,
+        example = "ana@padaria.com.br"
+    )]
     pub email: String,
     #[schema(min_length = 8, max_length = 256)]
     pub password: String,
@@ -110,7 +114,11 @@ pub struct TokenResponse {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
-    #[schema(pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$", max_length = 254, example = "contador@example.com")]
+    #[schema(
+        pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$",
+        max_length = 254,
+        example = "contador@example.com"
+    )]
     pub email: String,
     #[schema(min_length = 8, max_length = 256)]
     pub password: String,

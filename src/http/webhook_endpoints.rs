@@ -14,7 +14,11 @@ use serde::Deserialize;
 pub struct EndpointRequest {
     /// `https://` (`http://` only on loopback); never a private, link-local
     /// or carrier-grade NAT address.
-    #[schema(max_length = 2048, pattern = r"^\s*https?://[^\s/?#]+([/?#]\S*)?\s*$", example = "https://erp.example.com/hooks/chatshop")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^\s*https?://[^\s/?#]+([/?#]\S*)?\s*$",
+        example = "https://erp.example.com/hooks/chatshop"
+    )]
     pub url: String,
     /// The event types to receive: `order.created`, `order.paid`,
     /// `order.expired`, `order.cancelled`, `order.fulfilled`,

@@ -91,8 +91,12 @@ async fn an_unknown_field_is_refused_where_every_field_is_optional(app: TestApp)
     let product = app.create_product(&shop.token, "BOLO", "Bolo", "10.00").await;
     let id = product["id"].as_str().unwrap();
     // ProductChanges has no `size`: it once answered 200 and changed nothing.
-    assert_problem(app.patch(&format!("/v1/products/{id}"), &shop.token, &json!({"size": "M"})).await, 422, "invalid_body")
-        .await;
+    assert_problem(
+        app.patch(&format!("/v1/products/{id}"), &shop.token, &json!({"size": "M"})).await,
+        422,
+        "invalid_body",
+    )
+    .await;
     assert_problem(app.patch("/v1/shop", &shop.token, &json!({"colour": "blue"})).await, 422, "invalid_body").await;
     assert_problem(
         app.patch("/v1/shop", &shop.token, &json!({"checkout": {"shipping_fee": "1.00", "tip": "1"}})).await,
