@@ -22,7 +22,10 @@ impl Email {
         let email = text.trim().to_lowercase();
         let invalid = || ContactError::Email(text.chars().take(80).collect());
         let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+        let label = |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         let plausible = !local.is_empty()
+            && local.bytes().all(|b| b.is_ascii_graphic())
+            && domain.split('.').all(label)
             && local.len() <= 64
             && email.len() <= 254
             && domain.contains('.')

@@ -9,6 +9,10 @@ use std::str::FromStr;
 /// The largest amount a Pix BR Code can carry (13 characters: `9999999999.99`).
 const MAX_CENTS: i64 = 999_999_999_999;
 
+/// What an amount looks like on the wire: ASCII digits, at most ten before
+/// the point (the largest amount is 9999999999.99), at most two after.
+pub const MONEY_PATTERN: &str = r"^[0-9]{1,10}(\.[0-9]{1,2})?$";
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, diesel::AsExpression, diesel::FromSqlRow,
 )]
@@ -103,6 +107,13 @@ impl FromStr for Money {
         {
             return Err(malformed());
         }
+        // As MONEY_PATTERN says: at most ten digits before the point, two after.
+        if fraction.len() > 2 {
+            return Err(MoneyError::TooPrecise);
+        }
+        if whole.len() > 10 {
+            return Err(MoneyError::TooLarge);
+        }
         let value = Decimal::from_str(text).map_err(|_| MoneyError::TooLarge)?;
         Money::from_decimal(value)
     }
@@ -141,7 +152,7 @@ impl utoipa::PartialSchema for Money {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some(r"^\d+(\.\d{1,2})?$"))
+            .pattern(Some(MONEY_PATTERN))
             .examples(["45.90"])
             .description(Some("Amount in BRL as a decimal string, at most two decimal places"))
             .into()

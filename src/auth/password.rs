@@ -12,7 +12,8 @@ use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 
 pub const MIN_LENGTH: usize = 8;
-const MAX_LENGTH: usize = 1024;
+/// In characters, as the API description says.
+pub const MAX_LENGTH: usize = 256;
 /// Argon2 runs one check may make (distinct salts among a person's
 /// memberships, normally one); see `Hasher::opens`.
 pub const MAX_RUNS_PER_CHECK: usize = 4;
@@ -65,7 +66,7 @@ impl Hasher {
     /// A new hash of `password`, under `salt` when the e-mail already has
     /// one (see `PasswordSalt`), else under a fresh random salt.
     pub fn hash(&mut self, password: &str, salt: Option<PasswordSalt>) -> Result<String, AuthError> {
-        if password.chars().count() < MIN_LENGTH || password.len() > MAX_LENGTH {
+        if !(MIN_LENGTH..=MAX_LENGTH).contains(&password.chars().count()) {
             return Err(AuthError::WeakPassword);
         }
         let salt = match salt {

@@ -11,33 +11,47 @@ use serde::{Deserialize, Deserializer};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductInput {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._/-]{1,100}\s*$", example = "BOLO-CHOC")]
     pub retailer_id: String,
+    #[schema(max_length = 200, pattern = r"\S", example = "Bolo de chocolate")]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 9999)]
     pub description: Option<String>,
-    #[schema(example = "45.90")]
+    #[schema(pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$", example = "45.90")]
     pub price: String,
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
     pub sale_price: Option<String>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub stock: Option<i64>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::catalog::Availability>)]
     pub availability: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<crate::catalog::Condition>)]
     pub condition: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^(https?://\S*)?$")]
     pub image_url: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 2000, pattern = r"^(https?://\S*)?$")]
     pub link: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub brand: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 250)]
     pub category: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub item_group_id: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub size: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub color: Option<String>,
 }
 
@@ -46,29 +60,35 @@ pub struct ProductInput {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProductChanges {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._/-]{1,100}\s*$")]
     pub retailer_id: Option<String>,
+    #[schema(max_length = 200, pattern = r"\S")]
     pub name: Option<String>,
+    #[schema(max_length = 9999)]
     pub description: Option<String>,
+    #[schema(pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
     pub price: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$")]
     pub sale_price: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0)]
     pub stock: Option<Option<i64>>,
+    #[schema(value_type = Option<crate::catalog::Availability>)]
     pub availability: Option<String>,
+    #[schema(value_type = Option<crate::catalog::Condition>)]
     pub condition: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^(https?://\S*)?$")]
     pub image_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^(https?://\S*)?$")]
     pub link: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 100)]
     pub brand: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 250)]
     pub category: Option<Option<String>>,
 }
 

@@ -2,11 +2,14 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A product's SKU, Meta's `retailer_id`: what the WhatsApp catalogue sends
-/// back in an order. Printable, no spaces, at most 100 characters.
+/// back in an order. ASCII letters, digits and `. _ - /`, at most 100.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(transparent)]
 pub struct Sku(String);
+
+/// A SKU on the wire (`Sku::parse` also trims surrounding spaces).
+pub const SKU_PATTERN: &str = r"^[A-Za-z0-9._/-]{1,100}$";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SkuError {
@@ -14,7 +17,7 @@ pub enum SkuError {
     Empty,
     #[error("SKU is longer than 100 characters")]
     TooLong,
-    #[error("SKU `{0}` may hold only letters, digits and . _ - / (no spaces)")]
+    #[error("SKU `{0}` may hold only ASCII letters, digits and . _ - / (no spaces)")]
     BadCharacter(String),
 }
 
@@ -27,7 +30,7 @@ impl Sku {
         if text.chars().count() > 100 {
             return Err(SkuError::TooLong);
         }
-        if !text.chars().all(|c| c.is_alphanumeric() || "._-/".contains(c)) {
+        if !text.chars().all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c)) {
             return Err(SkuError::BadCharacter(text.chars().take(100).collect()));
         }
         Ok(Sku(text.to_owned()))
@@ -64,7 +67,9 @@ impl utoipa::PartialSchema for Sku {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
+            .min_length(Some(1))
             .max_length(Some(100))
+            .pattern(Some(SKU_PATTERN))
             .examples(["BOLO-CHOC"])
             .into()
     }

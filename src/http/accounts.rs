@@ -21,8 +21,9 @@ pub async fn logout(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRespons
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
+    #[schema(max_length = 256)]
     pub old_password: String,
-    #[schema(min_length = 10)]
+    #[schema(min_length = 8, max_length = 256)]
     pub new_password: String,
 }
 
@@ -42,7 +43,7 @@ pub async fn change_password(
     pool: web::Data<Pool>,
     keys: web::Data<JwtKeys>,
     gate: web::Data<super::HashingGate>,
-    body: web::Json<PasswordChange>,
+    body: super::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { old_password, new_password } = body.into_inner();
     let memberships = with_db(&pool, move |conn| Ok(users::memberships_like(conn, caller.user_id)?)).await?;

@@ -7,6 +7,7 @@ mod catalog;
 mod error;
 mod exports;
 mod health;
+mod json;
 mod openapi;
 mod orders;
 mod pay;
@@ -14,6 +15,7 @@ mod pix;
 mod products;
 mod psp;
 mod reports;
+mod schemas;
 mod shops;
 mod throttle;
 mod webhook_endpoints;
@@ -21,6 +23,7 @@ mod webhooks;
 
 pub use caller::Caller;
 pub use error::{ApiError, problem};
+pub use json::{Json, parse_json};
 pub use openapi::ApiDoc;
 pub use shops::SignUpPolicy;
 pub use throttle::{HashingGate, LoginLimiter};
@@ -28,7 +31,7 @@ pub use webhooks::WhatsAppApp;
 
 use crate::db::{AnyConnection, Pool};
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, error::JsonPayloadError, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 
 /// Limits on what a client may send.
@@ -108,66 +111,31 @@ pub fn routes(cfg: &mut web::ServiceConfig, limits: BodyLimits) {
         .service(webhook_endpoints::deliveries_list)
         .service(webhook_endpoints::retry_delivery);
     let document = openapi::ApiDocument::of(&api);
-    cfg.app_data(web::JsonConfig::default().limit(limits.json).content_type_required(false).error_handler(json_error))
-        .app_data(web::PathConfig::default().error_handler(|e, _| {
-            ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
-        }))
-        .app_data(
-            web::QueryConfig::default().error_handler(|e, _| {
-                ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).into()
-            }),
-        )
-        .app_data(web::Data::new(limits))
-        .app_data(web::Data::new(document))
-        // The interactive page over /openapi.json, its assets in the binary;
-        // before the API's catch-all scope.
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")),
-        )
-        .route(
-            "/docs",
-            web::get()
-                .to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
-        )
-        .service(api)
-        .default_service(web::to(no_route));
-}
-
-/// Parses a JSON body read as bytes (when the handler also needs the raw
-/// bytes), with the same answers as the JSON extractor: 413, 415, 400, 422.
-pub fn parse_json<T: serde::de::DeserializeOwned>(req: &HttpRequest, body: &[u8]) -> Result<T, ApiError> {
-    let limit = req.app_data::<web::Data<BodyLimits>>().map_or(usize::MAX, |l| l.json);
-    if body.len() > limit {
-        return Err(ApiError::request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the body is larger than {limit} bytes"),
-        ));
-    }
-    if let Some(kind) = req.headers().get(actix_web::http::header::CONTENT_TYPE) {
-        let json = kind.to_str().is_ok_and(|k| {
-            let k = k.to_ascii_lowercase();
-            k.starts_with("application/json") || (k.starts_with("application/") && k.contains("+json"))
-        });
-        if !json {
-            return Err(ApiError::request(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send application/json",
-            ));
-        }
-    }
-    serde_json::from_slice(body).map_err(|de| {
-        if de.is_data() {
-            ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", de.to_string())
-        } else {
-            ApiError::request(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {de}"))
-        }
-    })
+    cfg.app_data(web::PathConfig::default().error_handler(|e, _| {
+        ApiError::request(StatusCode::NOT_FOUND, "not_found", format!("no such resource: {e}")).into()
+    }))
+    .app_data(
+        web::QueryConfig::default()
+            .error_handler(|e, _| ApiError::request(StatusCode::BAD_REQUEST, "invalid_query", e.to_string()).into()),
+    )
+    .app_data(web::Data::new(limits))
+    .app_data(web::Data::new(document))
+    // The interactive page over /openapi.json, its assets in the binary;
+    // before the API's catch-all scope.
+    .service(utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
+    .route(
+        "/docs",
+        web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+    )
+    .service(api)
+    .default_service(web::to(no_route));
 }
 
 /// Reads a raw body up to `limit` bytes; past it, a 413 before anything is parsed.
-pub async fn read_bounded(mut payload: web::Payload, limit: usize) -> Result<Vec<u8>, ApiError> {
+pub async fn read_bounded(
+    mut payload: impl futures_util::Stream<Item = Result<actix_web::web::Bytes, actix_web::error::PayloadError>> + Unpin,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
     let too_large = || {
         ApiError::request(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -184,29 +152,6 @@ pub async fn read_bounded(mut payload: web::Payload, limit: usize) -> Result<Vec
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-fn json_error(e: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let error = match &e {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            ApiError::request(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
-                format!("the body is larger than {limit} bytes"),
-            )
-        }
-        JsonPayloadError::ContentType => {
-            ApiError::request(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json")
-        }
-        JsonPayloadError::Deserialize(de) if de.is_data() => {
-            ApiError::request(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", de.to_string())
-        }
-        JsonPayloadError::Deserialize(de) => {
-            ApiError::request(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {de}"))
-        }
-        other => ApiError::request(StatusCode::BAD_REQUEST, "unreadable_body", other.to_string()),
-    };
-    error.into()
 }
 
 /// A path the API has, with a method it does not: 405 and `Allow`; else 404.

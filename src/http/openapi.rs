@@ -39,6 +39,7 @@ impl ApiDocument {
         let components = doc.components.get_or_insert_with(Default::default);
         components.schemas.extend(schemas);
         components.schemas.insert("Problem".into(), <Problem as utoipa::PartialSchema>::schema());
+        components.schemas.extend(super::schemas::components());
         document_error_answers(&mut doc);
         ApiDocument(doc)
     }

@@ -44,7 +44,7 @@ pub struct CustomerInput {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemInput {
-    #[schema(min_length = 1, max_length = 100, example = "BOLO-CHOC")]
+    #[schema(min_length = 1, max_length = 100, pattern = r"^[A-Za-z0-9._/-]{1,100}$", example = "BOLO-CHOC")]
     pub retailer_id: String,
     #[schema(minimum = 1, maximum = 9999)]
     pub quantity: i64,
@@ -273,7 +273,8 @@ async fn move_order(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
-    #[schema(value_type = String, example = "10.00")]
+    /// More than zero.
+    #[schema(schema_with = super::schemas::positive_money)]
     pub amount: Money,
     #[schema(max_length = 140)]
     pub reason: Option<String>,
@@ -290,7 +291,7 @@ pub async fn refund(
     caller: Caller,
     services: web::Data<Services>,
     id: web::Path<OrderId>,
-    body: web::Json<RefundRequest>,
+    body: super::Json<RefundRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let (id, body) = (id.into_inner(), body.into_inner());
@@ -313,6 +314,8 @@ pub struct PaymentListQuery {
     pub to: Option<NaiveDate>,
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the page before (`400 invalid_cursor` for anything else).
+    #[param(pattern = r"^[0-9]{1,18}~[ED][A-Za-z0-9]{31}$")]
     pub cursor: Option<String>,
 }
 

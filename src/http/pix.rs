@@ -37,7 +37,7 @@ async fn receive(shop: ShopId, services: web::Data<Services>, payload: web::Payl
 /// received and answered 200; each Pix is confirmed with the PSP before
 /// anything changes.
 #[utoipa::path(tag = "webhooks", params(("shop_id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "API Pix callback: {\"pix\":[{\"endToEndId\",\"txid\",\"valor\",\"horario\",...}]}"),
+    request_body(content = inline(super::schemas::PixCallback), description = "API Pix callback: {\"pix\":[{\"endToEndId\",\"txid\",\"valor\",\"horario\",...}]} or the bare array"),
     responses((status = 200, description = "stored; each Pix will be confirmed with the PSP"), (status = 400, description = "not a callback (nothing stored)"),
         (status = 404, description = "no such shop"), (status = 413, description = "too large")))]
 #[post("/webhooks/pix/{shop_id}")]
@@ -51,7 +51,7 @@ pub async fn pix_callback(
 
 /// The same callback where the PSP appends `/pix` to the registered URL.
 #[utoipa::path(tag = "webhooks", params(("shop_id" = uuid::Uuid, Path)),
-    request_body(content = Object, description = "API Pix callback"),
+    request_body(content = inline(super::schemas::PixCallback), description = "API Pix callback, as above"),
     responses((status = 200, description = "stored; each Pix will be confirmed with the PSP"), (status = 400, description = "not a callback (nothing stored)"),
         (status = 404, description = "no such shop"), (status = 413, description = "too large")))]
 #[post("/webhooks/pix/{shop_id}/pix")]
@@ -67,7 +67,7 @@ pub async fn pix_callback_suffixed(
 #[serde(deny_unknown_fields)]
 pub struct SandboxPayment {
     /// What the payer sends; the charge's amount when absent (try another to test a mismatch).
-    #[schema(value_type = Option<String>, example = "91.80")]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{1,10}(\.[0-9]{1,2})?$", example = "91.80")]
     pub amount: Option<Money>,
 }
 
@@ -93,10 +93,11 @@ pub async fn sandbox_pay(
         return Err(PaymentError::SandboxOff.into());
     }
     let txid = ChargeTxid::parse(&txid).map_err(|_| ApiError::from(PaymentError::NoSuchCharge))?;
+    // No body, or `null`: the charge's own amount.
     let payment: SandboxPayment = if body.iter().all(u8::is_ascii_whitespace) {
         SandboxPayment::default()
     } else {
-        super::parse_json(&request, &body)?
+        super::parse_json::<Option<SandboxPayment>>(&request, &body)?.unwrap_or_default()
     };
     let services = services.into_inner();
     let svc = services.clone();
@@ -114,7 +115,7 @@ pub async fn sandbox_pay(
 pub async fn patch_shop(
     caller: Caller,
     services: web::Data<Services>,
-    body: web::Json<SettingsPatch>,
+    body: super::Json<SettingsPatch>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let patch = body.into_inner();

@@ -53,7 +53,7 @@ pub async fn list(
 pub async fn create(
     caller: Caller,
     pool: web::Data<Pool>,
-    body: web::Json<crate::catalog::ProductInput>,
+    body: super::Json<crate::catalog::ProductInput>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let fields = ProductFields::try_from(body.into_inner())?;
@@ -75,13 +75,14 @@ pub async fn get(caller: Caller, pool: web::Data<Pool>, id: web::Path<ProductId>
 /// Changes some fields of a product; `null` clears an optional one.
 #[utoipa::path(tag = "catalog", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path)), request_body = ProductChanges,
-    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"), (status = 422, description = "invalid field")))]
+    responses((status = 200, body = Product, description = "the product"), (status = 404, description = "no such product (or it was deleted)"),
+        (status = 409, description = "duplicate_sku: another product has the new `retailer_id`"), (status = 422, description = "invalid field")))]
 #[patch("/v1/products/{id}")]
 pub async fn update(
     caller: Caller,
     pool: web::Data<Pool>,
     id: web::Path<ProductId>,
-    body: web::Json<ProductChanges>,
+    body: super::Json<ProductChanges>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Operate)?;
     let id = id.into_inner();

@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, put, web};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PspRequest {
     /// `sandbox` or `api_pix`.
     #[schema(example = "api_pix")]
@@ -37,7 +38,7 @@ pub struct PspRequest {
 pub async fn put_psp(
     caller: Caller,
     services: web::Data<Services>,
-    body: web::Json<PspRequest>,
+    body: super::Json<PspRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let b = body.into_inner();

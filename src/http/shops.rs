@@ -22,16 +22,24 @@ pub struct SignUpPolicy {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credentials {
-    #[schema(example = "ana@padaria.com.br")]
+    #[schema(
+        pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$",
+        max_length = 254,
+        example = "ana@padaria.com.br"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    #[schema(example = "ana@padaria.com.br")]
+    #[schema(max_length = 254, example = "ana@padaria.com.br")]
     pub email: String,
+    #[schema(max_length = 256)]
     pub password: String,
     /// The shop to log into, for a person who belongs to several; without
     /// it, the one shop this e-mail and password open, or `409 choose_shop`.
@@ -52,28 +60,37 @@ pub struct ChooseShopProblem {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PixSettings {
-    #[schema(example = "12345678909")]
+    #[schema(min_length = 1, max_length = 77, example = "12345678909")]
     pub key: String,
     /// `cpf`, `cnpj`, `email`, `phone` or `evp`.
-    #[schema(example = "cpf")]
+    #[schema(min_length = 1, max_length = 20, example = "cpf")]
     pub key_type: String,
     /// How the shop appears in Pix codes (at most 25 characters); absent: the shop's name.
+    #[schema(max_length = 25, pattern = r"\S")]
     pub merchant_name: Option<String>,
     /// At most 15 characters; absent: the shop's city.
+    #[schema(max_length = 15, pattern = r"\S")]
     pub merchant_city: Option<String>,
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NotifySettings {
+    /// Empty or absent: no e-mail.
+    #[schema(pattern = r"^\s*([!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)?\s*$", max_length = 254)]
     pub email: Option<String>,
     #[schema(example = "+55 11 98888-7777")]
     pub whatsapp: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SignUpRequest {
+    #[schema(max_length = 100, pattern = r"\S", example = "Padaria Doce Lar")]
     pub name: String,
+    #[schema(max_length = 60, pattern = r"\S", example = "Recife")]
     pub city: String,
     pub owner: Credentials,
     pub pix: PixSettings,
@@ -95,9 +112,18 @@ pub struct TokenResponse {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUserRequest {
+    #[schema(
+        pattern = r"^\s*[!-?A-~]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$",
+        max_length = 254,
+        example = "contador@example.com"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
+    /// `staff` or `accountant`: a shop has one owner.
+    #[schema(schema_with = super::schemas::addable_role)]
     pub role: Role,
 }
 
@@ -160,7 +186,7 @@ pub async fn sign_up(
     keys: web::Data<JwtKeys>,
     policy: web::Data<SignUpPolicy>,
     gate: web::Data<HashingGate>,
-    body: web::Json<SignUpRequest>,
+    body: super::Json<SignUpRequest>,
     services: web::Data<crate::services::Services>,
 ) -> Result<HttpResponse, ApiError> {
     check_admin_token(&req, &policy)?;
@@ -211,7 +237,7 @@ pub async fn login(
     keys: web::Data<JwtKeys>,
     gate: web::Data<HashingGate>,
     limiter: web::Data<LoginLimiter>,
-    body: web::Json<LoginRequest>,
+    body: super::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email: given, password, shop_id } = body.into_inner();
     // The peer, not X-Forwarded-For: a header is the client's to forge.
@@ -262,7 +288,7 @@ pub async fn add_user(
     caller: Caller,
     pool: web::Data<Pool>,
     gate: web::Data<HashingGate>,
-    body: web::Json<NewUserRequest>,
+    body: super::Json<NewUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let NewUserRequest { email, password, role } = body.into_inner();
@@ -282,17 +308,23 @@ pub async fn list_users(caller: Caller, pool: web::Data<Pool>) -> Result<HttpRes
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct TemplateRequest {
-    #[schema(example = "pedido_atualizado")]
+    #[schema(pattern = "^[a-z0-9_]{1,512}$", example = "pedido_atualizado")]
     pub name: String,
-    #[schema(example = "pt_BR")]
+    #[schema(pattern = "^[A-Za-z_]{2,8}$", example = "pt_BR")]
     pub language: String,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WhatsAppRequest {
+    /// Meta's id of the number (digits).
+    #[schema(pattern = r"^\s*[0-9]{1,32}\s*$", example = "106540352242922")]
     pub phone_number_id: String,
+    #[schema(pattern = r"^\s*[!-~]{1,1024}\s*$", example = "EAAG-access-token")]
     pub access_token: String,
+    #[schema(pattern = r"^\s*([0-9]{1,32})?\s*$", example = "1234567890123456")]
     pub catalog_id: Option<String>,
     /// Sent instead of a reply when the customer's 24-hour window is closed.
     pub template: Option<TemplateRequest>,
@@ -306,7 +338,7 @@ pub struct WhatsAppRequest {
 pub async fn put_whatsapp(
     caller: Caller,
     services: web::Data<crate::services::Services>,
-    body: web::Json<WhatsAppRequest>,
+    body: super::Json<WhatsAppRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let body = body.into_inner();

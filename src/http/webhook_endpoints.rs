@@ -14,7 +14,11 @@ use serde::Deserialize;
 pub struct EndpointRequest {
     /// `https://` (`http://` only on loopback); never a private, link-local
     /// or carrier-grade NAT address.
-    #[schema(min_length = 1, max_length = 2048, example = "https://erp.example.com/hooks/chatshop")]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^\s*https?://[^\s/?#]+([/?#]\S*)?\s*$",
+        example = "https://erp.example.com/hooks/chatshop"
+    )]
     pub url: String,
     /// The event types to receive: `order.created`, `order.paid`,
     /// `order.expired`, `order.cancelled`, `order.fulfilled`,
@@ -32,7 +36,7 @@ pub struct EndpointRequest {
 pub async fn create(
     caller: Caller,
     services: web::Data<Services>,
-    body: web::Json<EndpointRequest>,
+    body: super::Json<EndpointRequest>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(Permission::Administer)?;
     let body = body.into_inner();

@@ -6,6 +6,7 @@ mod helpers;
 mod support;
 
 mod accounts;
+mod api_description;
 mod archive;
 mod auth;
 mod catalog_import;
