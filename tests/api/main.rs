@@ -17,6 +17,7 @@ mod health;
 mod isolation;
 mod jobs;
 mod login_limits;
+mod mail_processes;
 mod memberships;
 mod memberships_migration;
 mod notify_faults;
