@@ -100,7 +100,8 @@ async fn open_shop(client: &reqwest::Client, base: &str, graph: &FakeGraph, k: u
         "owner": {"email": owner_mail(k), "password": "a long password"},
         "pix": {"key": owner_mail(k), "key_type": "email"},
         "notify": {"email": owner_mail(k), "whatsapp": format!("+{}", owner_phone(k))}});
-    let shop: Value = client.post(format!("{base}/v1/shops")).json(&body).send().await.expect("sign up").json().await.expect("json");
+    let shop: Value =
+        client.post(format!("{base}/v1/shops")).json(&body).send().await.expect("sign up").json().await.expect("json");
     let token = shop["token"].as_str().expect("token").to_owned();
     let phone_number_id = format!("1065403522{k:05}");
     let settings = json!({"phone_number_id": phone_number_id, "access_token": "EAAG-bench-token"});
@@ -153,8 +154,15 @@ async fn place(client: &reqwest::Client, base: &str, token: &str) -> (u64, Strin
     let mut charge = order["charge"].clone();
     while charge["pix_copia_e_cola"].is_null() {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        let got: Value =
-            client.get(format!("{base}/v1/orders/{id}")).bearer_auth(token).send().await.expect("get").json().await.expect("json");
+        let got: Value = client
+            .get(format!("{base}/v1/orders/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
         charge = got["charge"].clone();
     }
     (order["number"].as_u64().expect("number"), charge["txid"].as_str().expect("txid").to_owned())

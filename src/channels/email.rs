@@ -122,8 +122,8 @@ fn smtp_transport(settings: SmtpSettings<'_>) -> Result<AsyncSmtpTransport<Tokio
     let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.url).map_err(|e| setup(&e))?;
     let builder = builder.timeout(Some(SMTP_TIMEOUT));
     let Some(path) = settings.ca_file else { return Ok(builder.build()) };
-    let pem = std::fs::read(path)
-        .map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))?;
+    let pem =
+        std::fs::read(path).map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))?;
     let certificate = Certificate::from_pem(&pem)
         .map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))?;
     let url = url::Url::parse(settings.url).map_err(|e| setup(&e))?;

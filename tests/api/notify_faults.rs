@@ -132,7 +132,8 @@ async fn graph_500s_then_the_shops_whatsapp_goes_once(engine: Engine) {
     pay_an_order(&app, &shop).await;
     assert_eq!(sink.received().len(), 1, "the mail does not wait for WhatsApp");
 
-    let to_owner = || -> Vec<_> { fake.requests()[before..].iter().filter(|r| r.body["to"] == OWNER_PHONE).cloned().collect() };
+    let to_owner =
+        || -> Vec<_> { fake.requests()[before..].iter().filter(|r| r.body["to"] == OWNER_PHONE).cloned().collect() };
     assert_eq!(to_owner().len(), 1);
     assert_eq!(app.run_until_idle().await, 0, "not before its time");
     for tries in 2..=5 {
