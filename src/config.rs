@@ -21,6 +21,9 @@ pub struct Config {
     pub whatsapp_api_version: String,
     /// Absent: mail is written as .eml files to `mail_dir`.
     pub smtp_url: Option<String>,
+    /// CA certificates (PEM) trusted beside the system's for the SMTP
+    /// server's TLS, for a server behind a private CA (`CHATSHOP_SMTP_CA_FILE`).
+    pub smtp_ca_file: Option<PathBuf>,
     pub mail_dir: PathBuf,
     /// The sender of the shop's notifications.
     pub mail_from: String,
@@ -84,6 +87,7 @@ impl std::fmt::Debug for Config {
             .field("whatsapp_graph_url", &self.whatsapp_graph_url)
             .field("whatsapp_api_version", &self.whatsapp_api_version)
             .field("smtp_url", &self.smtp_url.as_deref().map(url))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("mail_dir", &self.mail_dir)
             .field("mail_from", &self.mail_from)
             .field("admin_token", &hidden(&self.admin_token))
@@ -161,6 +165,7 @@ impl Config {
                 .to_owned(),
             whatsapp_api_version: lookup("WHATSAPP_API_VERSION").unwrap_or_else(|| "v24.0".into()),
             smtp_url: lookup("SMTP_URL"),
+            smtp_ca_file: lookup("CHATSHOP_SMTP_CA_FILE").map(PathBuf::from),
             mail_dir: lookup("CHATSHOP_MAIL_DIR").map_or_else(|| PathBuf::from("mail"), PathBuf::from),
             mail_from: lookup("CHATSHOP_MAIL_FROM").unwrap_or_else(|| "chatshop <no-reply@chatshop.local>".into()),
             admin_token: lookup("CHATSHOP_ADMIN_TOKEN"),

@@ -1,7 +1,7 @@
 //! The running service's shared parts: the pool, the clock and the channels'
 //! clients, one value shared by HTTP handlers, job runners and commands.
 
-use crate::channels::email::{MailDeps, MailError, Mailer};
+use crate::channels::email::{MailDeps, MailError, Mailer, SmtpSettings};
 use crate::channels::webhooks::WebhookSender;
 use crate::channels::whatsapp::GraphClient;
 use crate::chat::delivery::{SendWhatsApp, WhatsAppDeps};
@@ -49,7 +49,10 @@ impl Services {
             pool,
             clock,
             graph: GraphClient::new(&config.whatsapp_graph_url, &config.whatsapp_api_version),
-            mailer: Mailer::from_config(config.smtp_url.as_deref(), &config.mail_dir)?,
+            mailer: Mailer::from_config(
+                config.smtp_url.as_deref().map(|url| SmtpSettings { url, ca_file: config.smtp_ca_file.as_deref() }),
+                &config.mail_dir,
+            )?,
             mail_from: config.mail_from.clone(),
             keyring,
             links: Links { public_url: config.public_url(config.bind) },

@@ -73,12 +73,23 @@ pub enum Mailer {
     Files(AsyncFileTransport<Tokio1Executor>),
 }
 
+/// The longest one SMTP exchange may take (connecting, TLS, AUTH, DATA):
+/// well inside a job's lease, so a slow server never has two workers
+/// sending the same mail. lettre's own default is 60 s.
+const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How the mailer reaches its server: `SMTP_URL`, and the CA certificates
+/// (PEM) trusted beside the system's for its TLS (`CHATSHOP_SMTP_CA_FILE`).
+#[derive(Clone, Copy)]
+pub struct SmtpSettings<'a> {
+    pub url: &'a str,
+    pub ca_file: Option<&'a std::path::Path>,
+}
+
 impl Mailer {
-    pub fn from_config(smtp_url: Option<&str>, mail_dir: &std::path::Path) -> Result<Mailer, MailError> {
-        match smtp_url {
-            Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|builder| Mailer::Smtp(builder.build()))
-                .map_err(|e| MailError::Setup(format!("SMTP_URL: {e}"))),
+    pub fn from_config(smtp: Option<SmtpSettings<'_>>, mail_dir: &std::path::Path) -> Result<Mailer, MailError> {
+        match smtp {
+            Some(settings) => smtp_transport(settings).map(Mailer::Smtp),
             None => {
                 std::fs::create_dir_all(mail_dir)
                     .map_err(|e| MailError::Setup(format!("{}: {e}", mail_dir.display())))?;
@@ -98,6 +109,40 @@ impl Mailer {
             }
         }
     }
+}
+
+/// lettre reads `SMTP_URL` (`smtp://` plain, `smtp://…?tls=required`
+/// STARTTLS, `…?tls=opportunistic`, `smtps://` implicit TLS, `user:password@`
+/// for AUTH PLAIN or LOGIN); extra CA certificates replace its TLS
+/// parameters with the same mode and the roots added. Errors never carry
+/// the URL (it may hold the password).
+fn smtp_transport(settings: SmtpSettings<'_>) -> Result<AsyncSmtpTransport<Tokio1Executor>, MailError> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let setup = |e: &dyn std::fmt::Display| MailError::Setup(format!("SMTP_URL: {e}"));
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.url).map_err(|e| setup(&e))?;
+    let builder = builder.timeout(Some(SMTP_TIMEOUT));
+    let Some(path) = settings.ca_file else { return Ok(builder.build()) };
+    let pem =
+        std::fs::read(path).map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))?;
+    let certificate = Certificate::from_pem(&pem)
+        .map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))?;
+    let url = url::Url::parse(settings.url).map_err(|e| setup(&e))?;
+    let host = url.host_str().ok_or_else(|| setup(&"no host"))?.to_owned();
+    let tls_mode = url.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+    let parameters = || {
+        TlsParameters::builder(host.clone())
+            .add_root_certificate(certificate.clone())
+            .build()
+            .map_err(|e| MailError::Setup(format!("CHATSHOP_SMTP_CA_FILE {}: {e}", path.display())))
+    };
+    let tls = match (url.scheme(), tls_mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(parameters()?),
+        (_, Some("required")) => Tls::Required(parameters()?),
+        (_, Some("opportunistic")) => Tls::Opportunistic(parameters()?),
+        // Plain SMTP: no TLS for the roots to apply to.
+        _ => return Ok(builder.build()),
+    };
+    Ok(builder.tls(tls).build())
 }
 
 /// The MIME message: the shop's name before the service's address, a

@@ -24,9 +24,9 @@ use std::time::Duration;
 const EVENTS: usize = 300;
 
 /// A `chatshop serve` child, killed when dropped.
-struct Process {
-    child: Child,
-    base: String,
+pub struct Process {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Process {
@@ -41,8 +41,14 @@ fn free_port() -> u16 {
 }
 
 async fn start(database_url: &str, mail_dir: &std::path::Path) -> Process {
+    start_with(database_url, mail_dir, &[]).await
+}
+
+/// A `chatshop serve` child with a 2 s lease and these settings besides.
+pub async fn start_with(database_url: &str, mail_dir: &std::path::Path, settings: &[(&str, &str)]) -> Process {
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatshop"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chatshop"));
+    child
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -56,9 +62,9 @@ async fn start(database_url: &str, mail_dir: &std::path::Path) -> Process {
         .env("CHATSHOP_WORKERS", "1")
         .env("WHATSAPP_GRAPH_URL", "http://127.0.0.1:9")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chatshop");
+        .stderr(Stdio::null());
+    child.envs(settings.iter().copied());
+    let mut child = child.spawn().expect("start chatshop");
     // The banner is printed once the server listens; the rest of its output
     // is drained so the child never blocks on a full pipe.
     let stdout = child.stdout.take().expect("piped stdout");

@@ -25,6 +25,10 @@ pub struct RecordedRequest {
     pub authorization: Option<String>,
     /// The JSON body, or `Value::Null` when the body was not JSON.
     pub body: Value,
+    /// When it arrived (latency benches).
+    pub at: std::time::Instant,
+    /// The HTTP status the fake answered.
+    pub status: u16,
 }
 
 impl RecordedRequest {
@@ -45,6 +49,8 @@ enum Scripted {
 struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     script: Mutex<VecDeque<Scripted>>,
+    /// Messages to these numbers fail with (status, how many more times).
+    failing: Mutex<std::collections::HashMap<String, (u16, u32)>>,
     sent: Mutex<u64>,
 }
 
@@ -110,6 +116,12 @@ impl FakeGraph {
         lock(&self.state.script).push_back(Scripted::Raw { status, body: body.into() });
     }
 
+    /// The next `times` messages to `to` (a WhatsApp id) get an HTTP
+    /// `status` with Meta's generic error (code 1), whatever else is sent.
+    pub fn fail_for(&self, to: &str, status: u16, times: u32) {
+        lock(&self.state.failing).insert(to.to_owned(), (status, times));
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state.requests).clone()
     }
@@ -143,13 +155,26 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
         };
     }
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let response = answer(&req, &json, authorization.as_deref(), &state);
     lock(&state.requests).push(RecordedRequest {
         method: req.method().to_string(),
         path: req.path().to_owned(),
-        authorization: authorization.clone(),
-        body: json.clone(),
+        authorization,
+        body: json,
+        at: std::time::Instant::now(),
+        status: response.status().as_u16(),
     });
+    response
+}
 
+fn answer(req: &HttpRequest, json: &Value, authorization: Option<&str>, state: &State) -> HttpResponse {
+    let to = json.get("to").and_then(Value::as_str).unwrap_or_default();
+    if let Some((status, times)) = lock(&state.failing).get_mut(to)
+        && *times > 0
+    {
+        *times -= 1;
+        return meta_error(*status, 1, "An unknown error occurred");
+    }
     if let Some(scripted) = lock(&state.script).pop_front() {
         return match scripted {
             Scripted::MetaError { status, code, message, retry_after } => {
@@ -167,7 +192,7 @@ async fn handle(req: HttpRequest, body: web::Bytes, state: web::Data<State>) -> 
     }
 
     // Real Graph checks the token first, then the path.
-    if !authorization.as_deref().is_some_and(|a| a.starts_with("Bearer ") && a.len() > "Bearer ".len()) {
+    if !authorization.is_some_and(|a| a.starts_with("Bearer ") && a.len() > "Bearer ".len()) {
         return meta_error(401, 190, "Invalid OAuth access token - Cannot parse access token");
     }
     let segments: Vec<&str> = req.path().trim_matches('/').split('/').collect();

@@ -63,6 +63,24 @@ pub fn test_ca() -> &'static TestCa {
     })
 }
 
+/// A TLS server for 127.0.0.1 with the test CA's server certificate and no
+/// client certificates asked for: other loopback servers in tests (the SMTP
+/// sink) that the app trusts through the same CA file.
+pub fn server_tls_config() -> Arc<rustls::ServerConfig> {
+    let ca = test_ca();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![ca.server_cert_der.clone().into()],
+            PrivateKeyDer::try_from(ca.server_key_der.clone()).expect("key"),
+        )
+        .expect("server config");
+    Arc::new(config)
+}
+
 /// A client certificate signed by `issuer`, or self-signed (one the PSP
 /// never issued).
 pub fn client_certificate(issuer: Option<&Issuer<'_, KeyPair>>) -> (String, String) {
