@@ -176,7 +176,10 @@ async fn pay(client: &reqwest::Client, base: &str, txid: &str) -> Instant {
 }
 
 /// When each (shop, order number) was told by mail and by WhatsApp.
-fn arrivals(world: &World, shops: usize) -> (HashMap<(usize, u64), Instant>, HashMap<(usize, u64), Instant>) {
+/// (shop, order number) → when it arrived.
+type Arrivals = HashMap<(usize, u64), Instant>;
+
+fn arrivals(world: &World, shops: usize) -> (Arrivals, Arrivals) {
     let by_mail: HashMap<String, usize> = (0..shops).map(|k| (format!("<{}>", owner_mail(k)), k)).collect();
     let by_phone: HashMap<String, usize> = (0..shops).map(|k| (owner_phone(k), k)).collect();
     let number = |text: &str| -> Option<u64> {
@@ -224,7 +227,7 @@ fn percentiles(mut times: Vec<Duration>) -> String {
     format!("p50 {:7.1} ms  p99 {:7.1} ms  max {:7.1} ms", at(0.5), at(0.99), at(1.0))
 }
 
-fn report(label: &str, paid: &HashMap<(usize, u64), Instant>, world: &World, shops: usize) -> (Instant, Instant) {
+fn report(label: &str, paid: &Arrivals, world: &World, shops: usize) -> (Instant, Instant) {
     let (mails, whatsapp) = arrivals(world, shops);
     let first = *paid.values().min().expect("payments");
     let mut last = first;
