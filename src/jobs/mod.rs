@@ -211,6 +211,21 @@ impl JobRun {
         .unwrap_or(false)
     }
 
+    /// Runs database work off the async threads on a pooled connection; Err
+    /// (as text, for a retry) when no connection could be had.
+    pub async fn with_conn<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut crate::db::AnyConnection) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            Ok(work(&mut conn))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
     pub fn pool(&self) -> &crate::db::Pool {
         &self.pool
     }

@@ -40,14 +40,10 @@ pub trait NotifyDeps: WhatsAppDeps {}
 impl<C: NotifyDeps> Job<C> for Publish {
     async fn run(self, _context: Arc<C>, run: JobRun) -> Outcome {
         let event_id = self.event_id;
-        let pool = run.pool().clone();
-        let loaded = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| e.to_string())?;
-            events::find(&mut conn, event_id).map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r);
+        let loaded = run
+            .with_conn(move |conn| events::find(conn, event_id).map_err(|e| e.to_string()))
+            .await
+            .and_then(|found| found);
         match loaded {
             Err(error) => Outcome::retry(error),
             Ok(None) => Outcome::dead("the event is gone"),

@@ -224,7 +224,7 @@ fn prepare(conn: &mut AnyConnection, job: &SendSummary) -> Result<Sends, NotifyE
     Ok(Sends { mail, whatsapp, next })
 }
 
-fn commit(conn: &mut AnyConnection, sends: &Sends) -> Result<(), jobs::JobError> {
+fn commit(conn: &mut AnyConnection, sends: &Sends) -> Result<(), NotifyError> {
     if let Some((mail, schedule)) = &sends.mail {
         jobs::enqueue(conn, mail, schedule.clone())?;
     }
@@ -239,28 +239,14 @@ fn commit(conn: &mut AnyConnection, sends: &Sends) -> Result<(), jobs::JobError>
 
 impl<C: super::NotifyDeps> Job<C> for SendSummary {
     async fn run(self, _context: Arc<C>, run: JobRun) -> Outcome {
-        let pool = run.pool().clone();
         let job = self.clone();
-        let prepared = tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(|e| (true, e.to_string()))?;
-            prepare(&mut conn, &job)
-                .map_err(|e| (!matches!(e, NotifyError::Shop(crate::shops::ShopError::NotFound)), e.to_string()))
-        })
-        .await
-        .map_err(|e| (true, e.to_string()))
-        .and_then(|r| r);
-        match prepared {
-            Err((true, error)) => Outcome::retry(error),
-            Err((false, error)) => Outcome::dead(error),
-            Ok(sends) => Outcome::done().with(move |conn| commit(conn, &sends).map_err(into_query_error)),
+        match run.with_conn(move |conn| prepare(conn, &job)).await {
+            Err(error) => Outcome::retry(error),
+            // The shop is gone: nothing to send, ever.
+            Ok(Err(error @ NotifyError::Shop(crate::shops::ShopError::NotFound))) => Outcome::dead(error.to_string()),
+            Ok(Err(error)) => Outcome::retry(error.to_string()),
+            Ok(Ok(sends)) => Outcome::done().with(move |conn| commit(conn, &sends).map_err(super::into_query_error)),
         }
-    }
-}
-
-fn into_query_error(error: jobs::JobError) -> diesel::result::Error {
-    match error {
-        jobs::JobError::Db(e) => e,
-        other => diesel::result::Error::SerializationError(Box::new(std::io::Error::other(other.to_string()))),
     }
 }
 

@@ -10,7 +10,7 @@ use crate::support::smtp_sink::{SinkOptions, SmtpSink};
 use crate::webhook_processes::start_with;
 use chatshop::channels::email::{self, Email};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MAILS: usize = 400;
 
@@ -24,14 +24,6 @@ fn message_ids(sink: &SmtpSink) -> HashMap<String, Vec<String>> {
         by_id.entry(header("Message-ID").expect("Message-ID")).or_default().push(header("Subject").unwrap_or_default());
     }
     by_id
-}
-
-async fn wait_for(what: &str, seconds: u64, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !done() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 async fn a_process_killed_mid_mail_leaves_the_rest_to_the_other(engine: Engine) {
@@ -56,12 +48,12 @@ async fn a_process_killed_mid_mail_leaves_the_rest_to_the_other(engine: Engine) 
     .unwrap();
     drop(conn);
 
-    wait_for("the first mails", 60, || sink.received().len() >= 40).await;
+    sink.wait_for("the first mails", 60, |mail| mail.len() >= 40).await;
     first.child.kill().expect("SIGKILL");
     first.child.wait().expect("reaped");
     let at_kill = sink.received().len();
     assert!(at_kill < MAILS, "killed while sending ({at_kill} of {MAILS} received)");
-    wait_for("every mail sent by the survivor", 90, || message_ids(&sink).len() == MAILS).await;
+    sink.wait_for("every mail sent by the survivor", 90, |_| message_ids(&sink).len() == MAILS).await;
     let by_id = message_ids(&sink);
     assert!(by_id.values().all(|subjects| subjects.iter().all(|s| *s == subjects[0])), "one Message-ID, one mail");
     let copies = sink.received().len() - MAILS;

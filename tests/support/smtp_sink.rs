@@ -64,6 +64,8 @@ impl Default for SinkOptions {
 struct Shared {
     options: SinkOptions,
     mail: Mutex<Vec<ReceivedMail>>,
+    /// Bumped after each stored mail, so a test waits on arrivals, not a timer.
+    arrived: tokio::sync::watch::Sender<usize>,
     auth_failures: AtomicUsize,
     connections: AtomicUsize,
     /// The accept loop and every open session, stopped by `down`.
@@ -91,6 +93,7 @@ impl SmtpSink {
         let shared = Arc::new(Shared {
             options,
             mail: Mutex::new(Vec::new()),
+            arrived: tokio::sync::watch::Sender::new(0),
             auth_failures: AtomicUsize::new(0),
             connections: AtomicUsize::new(0),
             tasks: Mutex::new(Vec::new()),
@@ -144,6 +147,21 @@ impl SmtpSink {
 
     pub fn received(&self) -> Vec<ReceivedMail> {
         lock(&self.shared.mail).clone()
+    }
+
+    /// Waits until `done` holds for the mail received so far, woken by each
+    /// arrival; fails the test after `seconds`.
+    pub async fn wait_for(&self, what: &str, seconds: u64, done: impl Fn(&[ReceivedMail]) -> bool) {
+        let mut arrivals = self.shared.arrived.subscribe();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(seconds), async {
+            while !done(&self.received()) {
+                if arrivals.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "gave up waiting for {what}");
     }
 
     /// AUTH attempts refused with 535.
@@ -285,7 +303,12 @@ async fn dialogue<S: AsyncRead + AsyncWrite + Unpin>(
                     user: user.clone(),
                     at: Instant::now(),
                 };
-                lock(&shared.mail).push(mail);
+                let count = {
+                    let mut stored = lock(&shared.mail);
+                    stored.push(mail);
+                    stored.len()
+                };
+                shared.arrived.send_replace(count);
                 reply(&mut conn, "250 2.0.0 OK queued").await?;
             }
             "QUIT" => {
